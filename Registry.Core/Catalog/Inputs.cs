@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace Registry.Core.Catalog;
+
+// The shapes clients send. Every field is nullable so that a missing field is reported by the
+// validator with a message, rather than by the JSON reader with a type error.
+
+/// <summary>The optional <c>metadata</c> part of an upload.</summary>
+public sealed record VersionMetadata
+{
+    public string? Description { get; init; }
+    public Dictionary<string, string>? Tags { get; init; }
+    public List<MetricInput>? Metrics { get; init; }
+    public LineageInput? Lineage { get; init; }
+}
+
+public sealed record MetricInput
+{
+    public string? Key { get; init; }
+    public double? Value { get; init; }
+    public string? Dataset { get; init; }
+}
+
+public sealed record LineageInput
+{
+    public List<ParentInput>? Parents { get; init; }
+    public List<DatasetInput>? Datasets { get; init; }
+    public SourceInput? Source { get; init; }
+    public Dictionary<string, JsonElement>? Params { get; init; }
+}
+
+public sealed record ParentInput
+{
+    public string? Model { get; init; }
+    public int? Version { get; init; }
+    public string? Relation { get; init; }
+}
+
+public sealed record DatasetInput
+{
+    public string? Name { get; init; }
+    public string? Uri { get; init; }
+    public string? Digest { get; init; }
+}
+
+public sealed record SourceInput
+{
+    public string? Commit { get; init; }
+    public string? RunUrl { get; init; }
+}
+
+/// <summary>The body of <c>POST …/metrics</c>.</summary>
+public sealed record MetricsBatch
+{
+    public List<MetricInput>? Metrics { get; init; }
+}
+
+/// <summary>The body of <c>POST /api/v1/models</c>.</summary>
+public sealed record CreateModelRequest
+{
+    public string? Name { get; init; }
+    public string? Description { get; init; }
+    public Dictionary<string, string>? Tags { get; init; }
+}

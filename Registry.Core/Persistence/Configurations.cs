@@ -1,0 +1,120 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Registry.Core.Auditing;
+using Registry.Core.Catalog;
+
+namespace Registry.Core.Persistence;
+
+internal sealed class RegisteredModelConfiguration : IEntityTypeConfiguration<RegisteredModel>
+{
+    public void Configure(EntityTypeBuilder<RegisteredModel> b)
+    {
+        b.ToTable("Models");
+        b.Property(m => m.Name).HasMaxLength(ModelNames.MaxLength);
+        b.Property(m => m.NormalizedName).HasMaxLength(ModelNames.MaxLength);
+        b.HasIndex(m => m.NormalizedName).IsUnique();
+        b.Property(m => m.Description).HasMaxLength(MetadataLimits.DescriptionLength);
+        b.Property(m => m.CreatedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.HasIndex(m => m.UpdatedAt);
+        b.OwnsMany(m => m.Tags, t =>
+        {
+            t.ToTable("ModelTags");
+            t.WithOwner().HasForeignKey("ModelId");
+            t.HasKey("ModelId", nameof(Tag.Key));
+            t.Property(x => x.Key).HasMaxLength(MetadataLimits.TagKeyLength);
+            t.Property(x => x.Value).HasMaxLength(MetadataLimits.TagValueLength);
+            t.HasIndex(nameof(Tag.Key), nameof(Tag.Value));
+        });
+        b.HasMany(m => m.Versions).WithOne(v => v.Model).HasForeignKey(v => v.ModelId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<ModelVersion>
+{
+    public void Configure(EntityTypeBuilder<ModelVersion> b)
+    {
+        b.ToTable("Versions");
+        b.HasIndex(v => new { v.ModelId, v.Number }).IsUnique();
+        b.HasIndex(v => v.ArtifactSha256);
+        b.Property(v => v.ArtifactSha256).HasMaxLength(64);
+        b.HasOne(v => v.Artifact).WithMany().HasForeignKey(v => v.ArtifactSha256).OnDelete(DeleteBehavior.Restrict);
+        b.Property(v => v.Description).HasMaxLength(MetadataLimits.DescriptionLength);
+        b.Property(v => v.Stage).HasConversion<string>().HasMaxLength(16);
+        b.Property(v => v.ValidationStatus).HasConversion<string>().HasMaxLength(16);
+        b.Property(v => v.Signature).HasJsonConversion();
+        b.Property(v => v.Params).HasJsonConversion();
+        b.Property(v => v.SourceCommit).HasMaxLength(MetadataLimits.CommitLength);
+        b.Property(v => v.SourceRunUrl).HasMaxLength(MetadataLimits.UriLength);
+        b.Property(v => v.CreatedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.OwnsMany(v => v.Tags, t =>
+        {
+            t.ToTable("VersionTags");
+            t.WithOwner().HasForeignKey("VersionId");
+            t.HasKey("VersionId", nameof(Tag.Key));
+            t.Property(x => x.Key).HasMaxLength(MetadataLimits.TagKeyLength);
+            t.Property(x => x.Value).HasMaxLength(MetadataLimits.TagValueLength);
+        });
+        b.OwnsMany(v => v.Datasets, d =>
+        {
+            d.ToTable("VersionDatasets");
+            d.WithOwner().HasForeignKey("VersionId");
+            d.Property<long>("Id");
+            d.HasKey("Id");
+            d.Property(x => x.Name).HasMaxLength(MetadataLimits.NameLength);
+            d.Property(x => x.Uri).HasMaxLength(MetadataLimits.UriLength);
+            d.Property(x => x.Digest).HasMaxLength(MetadataLimits.DigestLength);
+            d.HasIndex(nameof(DatasetRef.Name));
+        });
+        b.HasMany(v => v.Parents).WithOne().HasForeignKey(p => p.VersionId).OnDelete(DeleteBehavior.Cascade);
+        b.HasMany(v => v.Metrics).WithOne().HasForeignKey(m => m.VersionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class VersionParentConfiguration : IEntityTypeConfiguration<VersionParent>
+{
+    public void Configure(EntityTypeBuilder<VersionParent> b)
+    {
+        b.ToTable("VersionParents");
+        b.HasKey(p => new { p.VersionId, p.ParentVersionId });
+        b.HasOne(p => p.Parent).WithMany().HasForeignKey(p => p.ParentVersionId).OnDelete(DeleteBehavior.Restrict);
+        b.HasIndex(p => p.ParentVersionId);
+        b.Property(p => p.Relation).HasMaxLength(MetadataLimits.RelationLength);
+    }
+}
+
+internal sealed class ArtifactConfiguration : IEntityTypeConfiguration<Artifact>
+{
+    public void Configure(EntityTypeBuilder<Artifact> b)
+    {
+        b.ToTable("Artifacts");
+        b.HasKey(a => a.Sha256);
+        b.Property(a => a.Sha256).HasMaxLength(64);
+        b.Property(a => a.StorageKey).HasMaxLength(200);
+    }
+}
+
+internal sealed class MetricConfiguration : IEntityTypeConfiguration<Metric>
+{
+    public void Configure(EntityTypeBuilder<Metric> b)
+    {
+        b.ToTable("Metrics");
+        b.Property(m => m.Key).HasMaxLength(MetadataLimits.NameLength);
+        b.Property(m => m.Dataset).HasMaxLength(MetadataLimits.NameLength);
+        b.Property(m => m.LoggedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.HasIndex(m => new { m.VersionId, m.Key, m.Dataset });
+        b.HasIndex(m => new { m.Key, m.Dataset, m.Value });
+    }
+}
+
+internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>
+{
+    public void Configure(EntityTypeBuilder<AuditEvent> b)
+    {
+        b.ToTable("AuditEvents");
+        b.Property(e => e.Actor).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(e => e.Action).HasMaxLength(64);
+        b.Property(e => e.Target).HasMaxLength(300);
+        b.HasIndex(e => e.At);
+        b.HasIndex(e => new { e.Target, e.At });
+    }
+}

@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Registry.Core;
+using Registry.Core.Storage;
+
+namespace Registry.Data;
+
+/// <summary>
+/// Artifacts as files under <c>artifacts/sha256/&lt;2 hex&gt;/&lt;64 hex&gt;</c>. Uploads are staged
+/// in <c>tmp/</c>, fsynced, and renamed into place, so a stored file is always complete.
+/// </summary>
+internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<FileSystemArtifactStore> logger) : IArtifactStore
+{
+    private const int ChunkSize = 1024 * 1024;
+
+    public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(paths.Temp);
+        var tempPath = Path.Combine(paths.Temp, $"upload-{Guid.NewGuid():N}.part");
+        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var keep = false;
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long total = 0;
+            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+            {
+                // Three things overlap: receiving the next chunk, writing this one, hashing this one.
+                var n = await ReadChunkAsync(content, current, cancellationToken);
+                while (n > 0)
+                {
+                    total += n;
+                    if (total > maxBytes)
+                        return new RegistryError(ErrorKind.TooLarge, "File too large",
+                            $"The file is larger than the limit of {Format(maxBytes)}. Raise Registry:Upload:MaxFileBytes on the server if models this large are expected.");
+                    var receive = ReadChunkAsync(content, next, cancellationToken);
+                    var write = file.WriteAsync(current.AsMemory(0, n), cancellationToken);
+                    hash.AppendData(current, 0, n);
+                    await write;
+                    n = await receive;
+                    (current, next) = (next, current);
+                }
+                file.Flush(flushToDisk: true);
+            }
+            keep = true;
+            return new FileStagedArtifact(tempPath)
+            {
+                Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()),
+                SizeBytes = total,
+            };
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
+            if (!keep) TryDelete(tempPath);
+        }
+    }
+
+    public Task<string> CommitAsync(StagedArtifact staged, CancellationToken cancellationToken)
+    {
+        var file = (FileStagedArtifact)staged;
+        var key = StorageKeyOf(staged.Sha256);
+        var target = Path.Combine(paths.Artifacts, key);
+        var directory = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(directory);
+
+        var existing = new FileInfo(target);
+        if (existing.Exists && existing.Length == staged.SizeBytes)
+        {
+            // Same digest, same size: these bytes are already stored. Keep one copy.
+            TryDelete(file.Path);
+        }
+        else
+        {
+            if (existing.Exists)
+                logger.LogWarning("Stored artifact {Key} had {Actual} bytes instead of {Expected}; replacing it with the new upload",
+                    key, existing.Length, staged.SizeBytes);
+            File.Move(file.Path, target, overwrite: true);
+            Durability.FsyncDirectory(directory);
+        }
+        file.Committed = true;
+        return Task.FromResult(key);
+    }
+
+    public Stream? OpenRead(string storageKey)
+    {
+        if (!StorageKeyPattern().IsMatch(storageKey))
+            throw new ArgumentException($"'{storageKey}' is not a storage key of this store.", nameof(storageKey));
+        var path = Path.Combine(paths.Artifacts, storageKey);
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes leftovers of uploads that were in progress when the process stopped.</summary>
+    public int DeleteStaleTempFiles()
+    {
+        if (!Directory.Exists(paths.Temp)) return 0;
+        var count = 0;
+        foreach (var path in Directory.EnumerateFiles(paths.Temp, "upload-*.part"))
+        {
+            TryDelete(path);
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Deletes stored files that no catalogue row refers to (a crash between rename and commit).</summary>
+    public int DeleteOrphans(IReadOnlySet<string> knownKeys)
+    {
+        var root = Path.Combine(paths.Artifacts, "sha256");
+        if (!Directory.Exists(root)) return 0;
+        var count = 0;
+        foreach (var path in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            var key = Path.GetRelativePath(paths.Artifacts, path).Replace(Path.DirectorySeparatorChar, '/');
+            if (knownKeys.Contains(key)) continue;
+            logger.LogWarning("Deleting {Key}: no version refers to it (left by an interrupted upload)", key);
+            TryDelete(path);
+            count++;
+        }
+        return count;
+    }
+
+    public static string StorageKeyOf(string sha256) => $"sha256/{sha256[..2]}/{sha256}";
+
+    private static async ValueTask<int> ReadChunkAsync(Stream content, byte[] buffer, CancellationToken ct) =>
+        await content.ReadAtLeastAsync(buffer.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Could not delete {Path}", path);
+        }
+    }
+
+    private static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
+        >= 1L << 20 when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
+        _ => $"{bytes:N0} bytes",
+    };
+
+    [GeneratedRegex("^sha256/[0-9a-f]{2}/[0-9a-f]{64}$")]
+    private static partial Regex StorageKeyPattern();
+
+    private sealed class FileStagedArtifact(string path) : StagedArtifact
+    {
+        public string Path { get; } = path;
+
+        public bool Committed { get; set; }
+
+        public override Stream OpenRead() =>
+            new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+
+        public override ValueTask DisposeAsync()
+        {
+            if (!Committed) File.Delete(Path);
+            return ValueTask.CompletedTask;
+        }
+    }
+}

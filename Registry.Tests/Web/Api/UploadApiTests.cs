@@ -1,0 +1,249 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Registry.Core.Onnx.Proto;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Web.Api;
+
+public class UploadApiTests : IAsyncLifetime
+{
+    private readonly RegistryApp _app = new();
+    private HttpClient _client = null!;
+
+    public Task InitializeAsync()
+    {
+        _client = _app.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Upload_answers_201_with_the_version_and_download_returns_the_same_bytes()
+    {
+        var bytes = OnnxModels.Linear(inFeatures: 8, outFeatures: 3);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        const string metadata = """
+            {"description": "first cut", "tags": {"team": "risk"},
+             "metrics": [{"key": "auc", "value": 0.931, "dataset": "holdout"}],
+             "lineage": {"datasets": [{"name": "tx", "uri": "s3://b/tx", "digest": "sha256:1"}],
+                         "source": {"commit": "9f2c1e7", "runUrl": "https://ci.example/runs/1"},
+                         "params": {"lr": 0.01}}}
+            """;
+
+        var response = await _client.UploadAsync("fraud-detector", bytes, metadata);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("/api/v1/models/fraud-detector/versions/1", response.Headers.Location?.OriginalString);
+        var v = await response.JsonAsync();
+        Assert.Equal("fraud-detector", v.GetProperty("model").GetString());
+        Assert.Equal(1, v.GetProperty("version").GetInt32());
+        Assert.Equal(sha, v.GetProperty("sha256").GetString());
+        Assert.Equal(bytes.Length, v.GetProperty("sizeBytes").GetInt64());
+        Assert.Equal("None", v.GetProperty("stage").GetString());
+        Assert.Equal("Pending", v.GetProperty("validationStatus").GetString());
+        Assert.Equal("anonymous", v.GetProperty("createdBy").GetString());
+        Assert.True(v.GetProperty("createdAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
+        var input = v.GetProperty("signature").GetProperty("inputs")[0];
+        Assert.Equal("x", input.GetProperty("name").GetString());
+        Assert.Equal("tensor(float)", input.GetProperty("type").GetString());
+        Assert.Equal("""["batch",8]""", input.GetProperty("shape").GetRawText());
+        Assert.Equal(8 * 3 + 3, v.GetProperty("signature").GetProperty("parameterCount").GetInt64());
+        var metric = v.GetProperty("metrics")[0];
+        Assert.Equal(("auc", 0.931, "holdout"), (metric.GetProperty("key").GetString(), metric.GetProperty("value").GetDouble(), metric.GetProperty("dataset").GetString()));
+        var lineage = v.GetProperty("lineage");
+        Assert.Equal("9f2c1e7", lineage.GetProperty("source").GetProperty("commit").GetString());
+        Assert.Equal("s3://b/tx", lineage.GetProperty("datasets")[0].GetProperty("uri").GetString());
+        Assert.Equal(0.01, lineage.GetProperty("params").GetProperty("lr").GetDouble());
+
+        var download = await _client.GetAsync($"{response.Headers.Location}/artifact");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        var downloaded = await download.Content.ReadAsByteArrayAsync();
+        Assert.Equal(bytes, downloaded);
+        Assert.Equal(sha, Convert.ToHexStringLower(SHA256.HashData(downloaded)));
+        Assert.Equal($"\"sha256:{sha}\"", download.Headers.ETag?.ToString());
+        Assert.Equal("fraud-detector-v1.onnx", download.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(_app.TempFiles());
+    }
+
+    [Fact]
+    public async Task Download_honours_If_None_Match_and_Range()
+    {
+        var bytes = OnnxModels.Linear(16, 16);
+        (await _client.UploadAsync("ranged", bytes)).EnsureSuccessStatusCode();
+        const string url = "/api/v1/models/ranged/versions/1/artifact";
+        var etag = (await _client.GetAsync(url)).Headers.ETag!;
+
+        var conditional = new HttpRequestMessage(HttpMethod.Get, url);
+        conditional.Headers.IfNoneMatch.Add(etag);
+        var notModified = await _client.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+
+        var ranged = new HttpRequestMessage(HttpMethod.Get, url);
+        ranged.Headers.Range = new RangeHeaderValue(10, 19);
+        var partial = await _client.SendAsync(ranged);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(bytes[10..20], await partial.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"bytes 10-19/{bytes.Length}", partial.Content.Headers.ContentRange?.ToString());
+    }
+
+    [Fact]
+    public async Task Two_uploads_of_the_same_bytes_are_two_versions_sharing_one_stored_file()
+    {
+        var bytes = OnnxModels.Identity();
+        var first = await (await _client.UploadAsync("dedup", bytes)).JsonAsync();
+        var second = await (await _client.UploadAsync("dedup", bytes)).JsonAsync();
+        var other = await (await _client.UploadAsync("dedup-elsewhere", bytes)).JsonAsync();
+
+        Assert.Equal([1, 2], new[] { first.GetProperty("version").GetInt32(), second.GetProperty("version").GetInt32() });
+        Assert.Equal(first.GetProperty("sha256").GetString(), second.GetProperty("sha256").GetString());
+        Assert.Equal(1, other.GetProperty("version").GetInt32());
+        var stored = Assert.Single(_app.ArtifactFiles());
+        var sha = first.GetProperty("sha256").GetString()!;
+        Assert.EndsWith(Path.Combine("artifacts", "sha256", sha[..2], sha), stored);
+        Assert.Equal(1, await _app.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
+        Assert.Empty(_app.TempFiles());
+    }
+
+    [Fact]
+    public async Task Concurrent_uploads_to_one_model_get_distinct_consecutive_numbers()
+    {
+        const int uploads = 12;
+        var responses = await Task.WhenAll(Enumerable.Range(0, uploads).Select(i =>
+            _client.UploadAsync("concurrent", OnnxModels.Identity(producerVersion: $"build-{i}"))));
+
+        foreach (var r in responses) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var numbers = new List<int>();
+        foreach (var r in responses) numbers.Add((await r.JsonAsync()).GetProperty("version").GetInt32());
+        Assert.Equal(Enumerable.Range(1, uploads), numbers.Order());
+        var model = await (await _client.GetAsync("/api/v1/models/concurrent")).JsonAsync();
+        Assert.Equal(uploads, model.GetProperty("latestVersion").GetInt32());
+        Assert.Equal(uploads, _app.ArtifactFiles().Count());
+    }
+
+    [Fact]
+    public async Task Model_names_ignore_case_and_keep_the_first_spelling()
+    {
+        (await _client.UploadAsync("Fraud-Detector", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var second = await (await _client.UploadAsync("fraud-detector", OnnxModels.Identity("2"))).JsonAsync();
+
+        Assert.Equal("Fraud-Detector", second.GetProperty("model").GetString());
+        Assert.Equal(2, second.GetProperty("version").GetInt32());
+        var models = await (await _client.GetAsync("/api/v1/models")).JsonAsync();
+        Assert.Equal(1, models.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Lineage_parents_link_to_existing_versions()
+    {
+        (await _client.UploadAsync("teacher", OnnxModels.Linear(seed: 1))).EnsureSuccessStatusCode();
+        var response = await _client.UploadAsync("student", OnnxModels.Linear(seed: 2),
+            """{"lineage": {"parents": [{"model": "Teacher", "version": 1, "relation": "distilled-from"}]}}""");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var parent = (await response.JsonAsync()).GetProperty("lineage").GetProperty("parents")[0];
+        Assert.Equal(("teacher", 1, "distilled-from"),
+            (parent.GetProperty("model").GetString(), parent.GetProperty("version").GetInt32(), parent.GetProperty("relation").GetString()));
+    }
+
+    public static TheoryData<string> Refusals() =>
+    [
+        "empty file", "random bytes", "html page", "truncated model", "protobuf without graph", "ir_version 0",
+        "missing file part", "malformed metadata", "metadata field of wrong type", "NaN metric", "infinite metric",
+        "unknown parent version", "bad model name", "over-long description", "over-long tag", "unexpected part",
+        "not multipart",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task Each_bad_upload_is_refused_with_a_specific_problem_and_leaves_nothing_behind(string refusal)
+    {
+        // Something already in the catalogue, so "unchanged" is not the same as "empty".
+        (await _client.UploadAsync("existing", OnnxModels.Linear(), """{"metrics": [{"key": "auc", "value": 0.9}]}""")).EnsureSuccessStatusCode();
+        var before = await _app.SnapshotAsync();
+
+        var model = OnnxModels.Linear(32, 32, seed: 7);
+        var (response, status, field, text) = refusal switch
+        {
+            "empty file" => (await _client.UploadAsync("m", []), 422, null, "The file is empty (0 bytes)"),
+            "random bytes" => (await _client.UploadAsync("m", RandomBytes(10_000)), 422, null, "not an ONNX model"),
+            "html page" => (await _client.UploadAsync("m", Encoding.UTF8.GetBytes("<!DOCTYPE html><html><head><title>Login</title></head></html>")), 422, null, "is an HTML page"),
+            "truncated model" => (await _client.UploadAsync("m", model[..(model.Length / 2)]), 422, null, "truncated"),
+            "protobuf without graph" => (await _client.UploadAsync("m", new ModelHeader { IrVersion = 8 }.ToByteArray()), 422, null, "has no graph"),
+            "ir_version 0" => (await _client.UploadAsync("m", new ModelHeader { Graph = new GraphHeader { Name = "g" } }.ToByteArray()), 422, null, "has no ir_version"),
+            "missing file part" => (await _client.UploadAsync("m", null, """{"description": "no file"}"""), 400, null, "no 'file' part"),
+            "malformed metadata" => (await _client.UploadAsync("m", model, """{"description": """), 400, null, "The metadata"),
+            "metadata field of wrong type" => (await _client.UploadAsync("m", model, """{"tags": ["a", "b"]}"""), 400, "tags", "expected an object"),
+            "NaN metric" => (await _client.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "NaN"}]}"""), 422, "metrics[0].value", "Metric 'loss' must be a finite number; got NaN."),
+            "infinite metric" => (await _client.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "-Infinity"}]}"""), 422, "metrics[0].value", "got -Infinity"),
+            "unknown parent version" => (await _client.UploadAsync("m", model, """{"lineage": {"parents": [{"model": "existing", "version": 9, "relation": "fine-tuned-from"}]}}"""), 422, "lineage.parents[0]", "Model 'existing' has no version 9; its versions are 1 to 1."),
+            "bad model name" => (await _client.UploadAsync("bad name!", model), 422, "name", "may contain only letters, digits"),
+            "over-long description" => (await _client.UploadAsync("m", model, $$"""{"description": "{{new string('x', 5001)}}"}"""), 422, "description", "at most 5000 characters"),
+            "over-long tag" => (await _client.UploadAsync("m", model, $$$"""{"tags": {"note": "{{{new string('x', 501)}}}"}}"""), 422, "tags.note", "at most 500 characters"),
+            "unexpected part" => (await _client.PostAsync("/api/v1/models/m/versions", WithExtraPart(model)), 400, null, "Unexpected part 'weights'"),
+            "not multipart" => (await _client.PostAsync("/api/v1/models/m/versions", new ByteArrayContent(model)), 400, null, "multipart/form-data"),
+            _ => throw new ArgumentOutOfRangeException(nameof(refusal)),
+        };
+
+        var problem = await response.ProblemAsync(status);
+        Assert.Contains(text, field is null ? problem.GetProperty("detail").GetString() : ErrorsAt(problem, field));
+        Assert.Equal(before, await _app.SnapshotAsync());
+        Assert.Empty(_app.TempFiles());
+    }
+
+    [Fact]
+    public async Task An_upload_over_the_size_limit_is_refused_with_413_and_nothing_kept()
+    {
+        await using var app = new RegistryApp(new Dictionary<string, string?> { ["Registry:Upload:MaxFileBytes"] = "4096" });
+        var client = app.CreateClient();
+        (await client.UploadAsync("small", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var before = await app.SnapshotAsync();
+
+        var response = await client.UploadAsync("big", OnnxModels.Linear(64, 64));
+
+        var problem = await response.ProblemAsync(413);
+        Assert.Contains("larger than the limit of 4,096 bytes", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await app.SnapshotAsync());
+        Assert.Empty(app.TempFiles());
+    }
+
+    [Fact]
+    public async Task A_client_filename_is_never_used_as_a_path()
+    {
+        var form = UploadRequests.Form(OnnxModels.Identity(), fileName: "../../../../tmp/evil.onnx");
+        var response = await _client.PostAsync("/api/v1/models/safe/versions", form);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var sha = (await response.JsonAsync()).GetProperty("sha256").GetString()!;
+        var stored = Assert.Single(_app.ArtifactFiles());
+        Assert.Equal(sha, Path.GetFileName(stored));
+        Assert.False(File.Exists("/tmp/evil.onnx"));
+    }
+
+    private static string ErrorsAt(JsonElement problem, string field)
+    {
+        Assert.True(problem.TryGetProperty("errors", out var errors), $"no errors in {problem}");
+        Assert.True(errors.TryGetProperty(field, out var messages), $"no error for '{field}' in {errors}");
+        return string.Join(" ", messages.EnumerateArray().Select(m => m.GetString()));
+    }
+
+    private static byte[] RandomBytes(int n)
+    {
+        var bytes = new byte[n];
+        new Random(3).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static MultipartFormDataContent WithExtraPart(byte[] model)
+    {
+        var form = UploadRequests.Form(model);
+        form.Add(new ByteArrayContent([1, 2, 3]), "weights", "weights.bin");
+        return form;
+    }
+}

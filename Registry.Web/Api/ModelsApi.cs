@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Registry.Core.Catalog;
+
+namespace Registry.Web.Api;
+
+/// <summary><c>/api/v1/models</c>: list, create and read registered models.</summary>
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    {
+        var models = app.MapGroup("/api/v1/models").WithTags("Models");
+
+        models.MapGet("/", ListModels)
+            .WithName("ListModels")
+            .WithSummary("List models")
+            .WithDescription("Models whose name or description contains q (ignoring case) and that carry tag (key or key=value), by name, paged.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        models.MapPost("/", CreateModel)
+            .WithName("CreateModel")
+            .WithSummary("Register a model without uploading a version")
+            .Accepts<CreateModelRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
+        models.MapGet("/{name}", GetModel)
+            .WithName("GetModel")
+            .WithSummary("Get a model")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return app;
+    }
+
+    private static async Task<Results<Ok<PagedList<ModelSummary>>, ProblemHttpResult>> ListModels(
+        CatalogQueries queries, string? q, string? tag, int? page, int? pageSize, CancellationToken ct)
+    {
+        var paging = PageRequest.Create(page, pageSize);
+        if (!paging.IsSuccess) return paging.Error!.ToProblem();
+        return TypedResults.Ok(await queries.ListModelsAsync(q, tag, paging.Value, ct));
+    }
+
+    private static async Task<Results<Created<ModelSummary>, ProblemHttpResult>> CreateModel(
+        HttpContext http, CatalogCommands commands, CancellationToken ct)
+    {
+        var request = await RequestJson.ReadAsync<CreateModelRequest>(http.Request, "model", ct);
+        if (!request.IsSuccess) return request.Error!.ToProblem();
+        var created = await commands.CreateModelAsync(request.Value, Actor.Of(http), ct);
+        if (!created.IsSuccess) return created.Error!.ToProblem();
+        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(created.Value.Name)}", created.Value);
+    }
+
+    private static async Task<Results<Ok<ModelSummary>, ProblemHttpResult>> GetModel(string name, CatalogQueries queries, CancellationToken ct)
+    {
+        var model = await queries.GetModelAsync(name, ct);
+        return model.IsSuccess ? TypedResults.Ok(model.Value) : model.Error!.ToProblem();
+    }
+}
+
+/// <summary>Who is acting: the authenticated principal, never a field of the request body.</summary>
+internal static class Actor
+{
+    public const string Anonymous = "anonymous";
+
+    public static string Of(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : Anonymous;
+}

@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Registry.Core;
+using Registry.Core.Catalog;
+using Registry.Core.Storage;
+
+namespace Registry.Web.Api;
+
+/// <summary>The parts of an upload request, with the model file already staged (hashed, on disk).</summary>
+internal sealed record UploadForm(StagedArtifact File, VersionMetadata? Metadata);
+
+/// <summary>
+/// Reads <c>multipart/form-data</c> uploads section by section, straight from the request body:
+/// the <c>file</c> part goes to the artifact store's staging area as it arrives (no buffering in
+/// memory, no ASP.NET form temp files), and the small <c>metadata</c> part is checked as soon as
+/// it is read, so a bad request is refused before a large file is received when metadata comes first.
+/// </summary>
+internal static class MultipartUpload
+{
+    public const string FilePart = "file";
+    public const string MetadataPart = "metadata";
+
+    /// <summary>Room for multipart headers and boundaries around the parts.</summary>
+    private const long FramingAllowance = 1024 * 1024;
+
+    public static async Task<Result<UploadForm>> ReadAsync(HttpRequest request, IArtifactStore store, CatalogCommands commands,
+        UploadOptions limits, CancellationToken ct)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) ||
+            !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return RegistryError.BadRequest("Expected multipart/form-data",
+                $"Send the model as multipart/form-data with a '{FilePart}' part (for example curl -F file=@model.onnx); got Content-Type '{request.ContentType ?? "none"}'.");
+        var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+            return RegistryError.BadRequest("Expected multipart/form-data", "The Content-Type header has no multipart boundary.");
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+            sizeFeature.MaxRequestBodySize = limits.MaxFileBytes + limits.MaxMetadataBytes + FramingAllowance;
+
+        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+        StagedArtifact? file = null;
+        VersionMetadata? metadata = null;
+        var handedOver = false;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                var name = PartName(section);
+                switch (name)
+                {
+                    case FilePart when file is not null:
+                        return RegistryError.BadRequest("Duplicate part", "An upload carries one model: send a single 'file' part.");
+                    case FilePart:
+                        var staged = await store.StageAsync(section.Body, limits.MaxFileBytes, ct);
+                        if (!staged.IsSuccess) return staged.Error!;
+                        file = staged.Value;
+                        break;
+                    case MetadataPart when metadata is not null:
+                        return RegistryError.BadRequest("Duplicate part", "Send a single 'metadata' part.");
+                    case MetadataPart:
+                        var json = await RequestJson.ReadLimitedAsync(section.Body, limits.MaxMetadataBytes, ct);
+                        if (json is null)
+                            return new RegistryError(ErrorKind.TooLarge, "Metadata too large",
+                                $"The metadata part is larger than {limits.MaxMetadataBytes / 1024} KiB.");
+                        var parsed = InputErrors.ParseJson<VersionMetadata>(json, "metadata");
+                        if (!parsed.IsSuccess) return parsed.Error!;
+                        if (commands.CheckMetadata(parsed.Value) is { } invalid) return invalid;
+                        metadata = parsed.Value;
+                        break;
+                    default:
+                        return RegistryError.BadRequest("Unexpected part",
+                            $"Unexpected part '{name}'. An upload has a '{FilePart}' part (the .onnx file) and optionally a '{MetadataPart}' part (JSON).");
+                }
+            }
+
+            if (file is null)
+                return RegistryError.BadRequest("Missing file",
+                    $"The upload has no '{FilePart}' part. Attach the .onnx file as a part named '{FilePart}' (curl -F file=@model.onnx).");
+            handedOver = true;
+            return new UploadForm(file, metadata);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new RegistryError(ErrorKind.TooLarge, "Request too large",
+                $"The request is larger than the limit of {limits.MaxFileBytes:N0} bytes for the file plus {limits.MaxMetadataBytes:N0} for metadata.");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or BadHttpRequestException)
+        {
+            return RegistryError.BadRequest("Malformed upload",
+                $"The multipart body could not be read to its end ({ex.Message}). It was cut off or is not valid multipart/form-data.");
+        }
+        finally
+        {
+            // Whatever went wrong, a staged file that is not handed to the caller is deleted now.
+            if (!handedOver && file is not null) await file.DisposeAsync();
+        }
+    }
+
+    private static string? PartName(MultipartSection section) =>
+        ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+            ? HeaderUtilities.RemoveQuotes(disposition.Name).Value
+            : null;
+}

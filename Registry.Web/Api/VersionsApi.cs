@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Registry.Core;
+using Registry.Core.Catalog;
+using Registry.Core.Storage;
+
+namespace Registry.Web.Api;
+
+/// <summary><c>/api/v1/models/{name}/versions</c>: upload, list and read versions, download their bytes, log metrics.</summary>
+public static class VersionsApi
+{
+    public static IEndpointRouteBuilder MapVersionsApi(this IEndpointRouteBuilder app)
+    {
+        var versions = app.MapGroup("/api/v1/models/{name}/versions").WithTags("Versions");
+
+        versions.MapPost("/", Upload)
+            .WithName("UploadVersion")
+            .WithSummary("Upload a new version")
+            .WithDescription("multipart/form-data with a 'file' part (the .onnx model) and an optional 'metadata' part (JSON: description, tags, metrics, lineage). The model is created when it does not exist.")
+            .AddOpenApiOperationTransformer(OpenApiDocs.DescribeUploadForm)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
+        versions.MapGet("/", ListVersions)
+            .WithName("ListVersions")
+            .WithSummary("List a model's versions, newest first")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapGet("/{version:int}", GetVersion)
+            .WithName("GetVersion")
+            .WithSummary("Get a version with its signature, metrics and lineage")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapGet("/{version:int}/artifact", Download)
+            .WithName("DownloadArtifact")
+            .WithSummary("Download a version's .onnx file")
+            .WithDescription("ETag is \"sha256:<hex>\"; If-None-Match gives 304; Range gives 206.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapGet("/{version:int}/metrics", GetMetrics)
+            .WithName("GetMetrics")
+            .WithSummary("List a version's metrics")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapPost("/{version:int}/metrics", LogMetrics)
+            .WithName("LogMetrics")
+            .WithSummary("Log a batch of metrics on a version")
+            .Accepts<MetricsBatch>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
+        return app;
+    }
+
+    private static async Task<Results<Created<VersionView>, ProblemHttpResult>> Upload(
+        string name, HttpContext http, CatalogCommands commands, IArtifactStore store, IOptions<UploadOptions> limits, CancellationToken ct)
+    {
+        // A bad name is refused before a byte of the body is read.
+        if (commands.CheckName(name) is { } badName) return badName.ToProblem();
+
+        var form = await MultipartUpload.ReadAsync(http.Request, store, commands, limits.Value, ct);
+        if (!form.IsSuccess) return form.Error!.ToProblem();
+
+        await using var file = form.Value.File;
+        var added = await commands.AddVersionAsync(name, form.Value.Metadata, file, Actor.Of(http), ct);
+        if (!added.IsSuccess) return added.Error!.ToProblem();
+        var v = added.Value;
+        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
+    }
+
+    private static async Task<Results<Ok<PagedList<VersionSummary>>, ProblemHttpResult>> ListVersions(
+        string name, int? page, int? pageSize, CatalogQueries queries, CancellationToken ct)
+    {
+        var paging = PageRequest.Create(page, pageSize);
+        if (!paging.IsSuccess) return paging.Error!.ToProblem();
+        var list = await queries.ListVersionsAsync(name, paging.Value, ct);
+        return list.IsSuccess ? TypedResults.Ok(list.Value) : list.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Ok<VersionView>, ProblemHttpResult>> GetVersion(
+        string name, int version, CatalogQueries queries, CancellationToken ct)
+    {
+        var view = await queries.GetVersionAsync(name, version, ct);
+        return view.IsSuccess ? TypedResults.Ok(view.Value) : view.Error!.ToProblem();
+    }
+
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
+        string name, int version, HttpContext http, CatalogQueries queries, IArtifactStore store, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var location = await queries.GetArtifactAsync(name, version, ct);
+        if (!location.IsSuccess) return location.Error!.ToProblem();
+        var a = location.Value;
+
+        var logger = loggers.CreateLogger(typeof(VersionsApi));
+        var stream = store.OpenRead(a.StorageKey);
+        if (stream is null)
+        {
+            logger.LogError("Artifact {Key} of {Model} v{Version} is missing from storage", a.StorageKey, a.Model, a.Version);
+            return Problems.ServerError("Artifact missing",
+                $"The bytes of {a.Model} v{a.Version} (sha256 {a.Sha256}) are missing from the artifact store. An operator should restore them from backup.");
+        }
+        if (stream.Length is var actual && actual != a.SizeBytes)
+        {
+            await stream.DisposeAsync();
+            logger.LogError("Artifact {Key} has {Actual} bytes, expected {Expected}", a.StorageKey, actual, a.SizeBytes);
+            return Problems.ServerError("Artifact corrupt",
+                $"The stored bytes of {a.Model} v{a.Version} do not match their recorded size. An operator should restore them from backup.");
+        }
+
+        // A whole-file download is re-hashed as it is sent; a mismatch aborts the response so that a
+        // client never receives corrupted bytes that look complete. Range requests are served as is.
+        var verified = http.Request.Headers.Range.Count == 0
+            ? new DigestVerifyingStream(stream, a.Sha256, () => logger.LogError(
+                "Artifact {Key} of {Model} v{Version} does not match its SHA-256; download aborted", a.StorageKey, a.Model, a.Version))
+            : stream;
+        return TypedResults.Stream(verified, "application/octet-stream", $"{a.Model}-v{a.Version}.onnx",
+            lastModified: a.CreatedAt, entityTag: new EntityTagHeaderValue($"\"sha256:{a.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<MetricView>>, ProblemHttpResult>> GetMetrics(
+        string name, int version, CatalogQueries queries, CancellationToken ct)
+    {
+        var metrics = await queries.GetMetricsAsync(name, version, ct);
+        return metrics.IsSuccess ? TypedResults.Ok(metrics.Value) : metrics.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Created<IReadOnlyList<MetricView>>, ProblemHttpResult>> LogMetrics(
+        string name, int version, HttpContext http, CatalogCommands commands, CancellationToken ct)
+    {
+        var batch = await RequestJson.ReadAsync<MetricsBatch>(http.Request, "metrics batch", ct);
+        if (!batch.IsSuccess) return batch.Error!.ToProblem();
+        var logged = await commands.LogMetricsAsync(name, version, batch.Value, Actor.Of(http), ct);
+        if (!logged.IsSuccess) return logged.Error!.ToProblem();
+        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/metrics", logged.Value);
+    }
+}

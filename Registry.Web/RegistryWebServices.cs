@@ -1,0 +1,75 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using MudBlazor.Services;
+using Registry.Core;
+using Registry.Data;
+using Registry.Web.Api;
+using Registry.Web.Components;
+using Scalar.AspNetCore;
+
+namespace Registry.Web;
+
+public static class RegistryWebServices
+{
+    /// <summary>Registers the UI, the REST API and what they share.</summary>
+    public static IServiceCollection AddRegistryWeb(this IServiceCollection services)
+    {
+        services.AddOptions<UploadOptions>()
+            .BindConfiguration(UploadOptions.Section)
+            .Validate(o => o.MaxFileBytes > 0, "Registry:Upload:MaxFileBytes must be positive.")
+            .Validate(o => o.MaxMetadataBytes > 0, "Registry:Upload:MaxMetadataBytes must be positive.")
+            .ValidateOnStart();
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Registry API";
+            document.Info.Description = "A self-hosted model registry: upload ONNX models, read their signatures, metrics and lineage, download artifacts.";
+            return Task.CompletedTask;
+        }));
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        return services;
+    }
+
+    /// <summary>The request pipeline and endpoints, in order.</summary>
+    public static WebApplication UseRegistryWeb(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        // API clients get problem+json for every error status; people get the UI's not-found page.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages(Problems.WriteForBareStatusAsync));
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/openapi"),
+            ui => ui.UseStatusCodePagesWithReExecute("/not-found"));
+        app.UseAntiforgery();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference(o => o.WithTitle("Registry API"));
+        app.MapModelsApi();
+        app.MapVersionsApi();
+
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>Tells the person who started the server where to find it.</summary>
+    public static void PrintWelcomeOnStart(this WebApplication app)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var url = addresses.FirstOrDefault() ?? "(no address)";
+            var paths = app.Services.GetRequiredService<DataPaths>();
+            Console.WriteLine();
+            Console.WriteLine($"  Registry is running at {url}");
+            Console.WriteLine($"  API reference:          {url.TrimEnd('/')}/scalar/v1");
+            Console.WriteLine($"  Data (SQLite, artifacts): {paths.Root}");
+            Console.WriteLine("  Sign-in: none yet. Accounts and API keys are not implemented in this build, so the");
+            Console.WriteLine("  server listens on localhost only; keep it there until they are.");
+            Console.WriteLine();
+        });
+    }
+}
