@@ -1,4 +1,7 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using MudBlazor.Services;
@@ -29,6 +32,12 @@ public static class RegistryWebServices
             document.Info.Description = "A self-hosted model registry: upload ONNX models, read their signatures, metrics and lineage, download artifacts.";
             return Task.CompletedTask;
         }));
+
+        // Keys that protect circuits and antiforgery tokens live in the data folder, so a restart
+        // does not invalidate open pages.
+        services.AddDataProtection().SetApplicationName("Registry");
+        services.AddOptions<KeyManagementOptions>().Configure<DataPaths, ILoggerFactory>((options, paths, loggers) =>
+            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(paths.Root, "keys")), loggers));
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();

@@ -226,6 +226,42 @@ public class UploadApiTests : IAsyncLifetime
         Assert.False(File.Exists("/tmp/evil.onnx"));
     }
 
+    [Fact]
+    public async Task An_upload_cut_off_mid_body_leaves_nothing_behind()
+    {
+        (await _client.UploadAsync("existing", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var before = await _app.SnapshotAsync();
+        var form = new MultipartFormDataContent { { new StreamContent(new FailingStream(OnnxModels.Linear(256, 256), failAfter: 100_000)), "file", "model.onnx" } };
+
+        try
+        {
+            var response = await _client.PostAsync("/api/v1/models/cut/versions", form);
+            Assert.False(response.IsSuccessStatusCode);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // The client sees its own failure; what matters is what the server kept.
+        }
+
+        await WaitUntilAsync(() => !_app.TempFiles().Any());
+        Assert.Equal(before, await _app.SnapshotAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 50 && !condition(); i++) await Task.Delay(100);
+    }
+
+    /// <summary>A request body that breaks partway, like a client that disconnects.</summary>
+    private sealed class FailingStream(byte[] data, int failAfter) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) =>
+            Position >= failAfter ? throw new IOException("connection reset by peer") : base.Read(buffer, offset, Math.Min(count, 8192));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position >= failAfter ? throw new IOException("connection reset by peer") : base.ReadAsync(buffer[..Math.Min(buffer.Length, 8192)], cancellationToken);
+    }
+
     private static string ErrorsAt(JsonElement problem, string field)
     {
         Assert.True(problem.TryGetProperty("errors", out var errors), $"no errors in {problem}");
