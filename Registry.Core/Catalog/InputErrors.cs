@@ -86,13 +86,13 @@ public static partial class InputErrors
         if (nullable.Success) dotnetType = nullable.Groups[1].Value;
         return dotnetType switch
         {
-        "System.Double" or "System.Single" or "System.Decimal" => "a number",
-        "System.Int32" or "System.Int64" => "a whole number",
-        "System.String" => "a string",
-        "System.Boolean" => "true or false",
-        _ when dotnetType.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "an object",
-        _ when dotnetType.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "an array",
-        _ => "an object",
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            _ when dotnetType.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "an object",
+            _ when dotnetType.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "an array",
+            _ => "an object",
         };
     }
 

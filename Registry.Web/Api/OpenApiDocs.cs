@@ -24,7 +24,9 @@ internal static class OpenApiDocs
                         {
                             [MultipartUpload.FilePart] = new OpenApiSchema
                             {
-                                Type = JsonSchemaType.String, Format = "binary", Description = "The .onnx model file.",
+                                Type = JsonSchemaType.String,
+                                Format = "binary",
+                                Description = "The .onnx model file.",
                             },
                             [MultipartUpload.MetadataPart] = new OpenApiSchema
                             {

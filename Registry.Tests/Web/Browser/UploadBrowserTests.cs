@@ -66,7 +66,10 @@ public class UploadBrowserTests(BrowserFixture browser)
             await cdp.SendAsync("Network.enable");
             await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
             {
-                ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = 4 * 1024 * 1024,
+                ["offline"] = false,
+                ["latency"] = 0,
+                ["downloadThroughput"] = -1,
+                ["uploadThroughput"] = 4 * 1024 * 1024,
             });
             await page.EvaluateAsync("""
                 () => {
