@@ -21,12 +21,13 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
         var tempPath = Path.Combine(paths.Temp, $"upload-{Guid.NewGuid():N}.part");
         var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
         var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        ValueTask<int> receive = default;
         var keep = false;
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long total = 0;
-            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+            await using (var file = CreateTempFile(tempPath))
             {
                 // Three things overlap: receiving the next chunk, writing this one, hashing this one.
                 var n = await ReadChunkAsync(content, current, cancellationToken);
@@ -36,17 +37,17 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
                     if (total > maxBytes)
                         return new RegistryError(ErrorKind.TooLarge, "File too large",
                             $"The file is larger than the limit of {Format(maxBytes)}. Raise Registry:Upload:MaxFileBytes on the server if models this large are expected.");
-                    var receive = ReadChunkAsync(content, next, cancellationToken);
-                    var write = file.WriteAsync(current.AsMemory(0, n), cancellationToken);
+                    receive = ReadChunkAsync(content, next, cancellationToken);
+                    await WriteAsync(file, current.AsMemory(0, n), cancellationToken);
                     hash.AppendData(current, 0, n);
-                    await write;
                     n = await receive;
+                    receive = default;
                     (current, next) = (next, current);
                 }
-                file.Flush(flushToDisk: true);
+                Flush(file);
             }
             keep = true;
-            return new FileStagedArtifact(tempPath)
+            return new FileStagedArtifact(tempPath, logger)
             {
                 Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()),
                 SizeBytes = total,
@@ -54,6 +55,12 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
         }
         finally
         {
+            // A read still in flight writes into 'next': wait for it before the buffer goes back to the pool.
+            if (!receive.IsCompleted)
+            {
+                try { await receive; }
+                catch (Exception) { /* the failure being reported is the one that stopped the loop */ }
+            }
             ArrayPool<byte>.Shared.Return(current);
             ArrayPool<byte>.Shared.Return(next);
             if (!keep) TryDelete(tempPath);
@@ -66,21 +73,18 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
         var key = StorageKeyOf(staged.Sha256);
         var target = Path.Combine(paths.Artifacts, key);
         var directory = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(directory);
-
-        var existing = new FileInfo(target);
-        if (existing.Exists && existing.Length == staged.SizeBytes)
+        try
         {
-            // Same digest, same size: these bytes are already stored. Keep one copy.
-            TryDelete(file.Path);
-        }
-        else
-        {
-            if (existing.Exists)
-                logger.LogWarning("Stored artifact {Key} had {Actual} bytes instead of {Expected}; replacing it with the new upload",
-                    key, existing.Length, staged.SizeBytes);
+            Directory.CreateDirectory(directory);
+            // Replacing an existing copy is atomic (readers keep the old one open) and heals a stored
+            // file that has rotted: the new bytes were just hashed and are known to be right.
             File.Move(file.Path, target, overwrite: true);
             Durability.FsyncDirectory(directory);
+            Durability.FsyncDirectory(Path.GetDirectoryName(directory)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArtifactStoreException("could not move the upload into the artifact store", ex);
         }
         file.Committed = true;
         return Task.FromResult(key);
@@ -138,6 +142,42 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
 
     public static string StorageKeyOf(string sha256) => $"sha256/{sha256[..2]}/{sha256}";
 
+    private static FileStream CreateTempFile(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArtifactStoreException("could not create a temporary file for the upload", ex);
+        }
+    }
+
+    private static async ValueTask WriteAsync(FileStream file, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        try
+        {
+            await file.WriteAsync(data, ct);
+        }
+        catch (IOException ex)
+        {
+            throw new ArtifactStoreException("could not write the upload to disk", ex);
+        }
+    }
+
+    private static void Flush(FileStream file)
+    {
+        try
+        {
+            file.Flush(flushToDisk: true);
+        }
+        catch (IOException ex)
+        {
+            throw new ArtifactStoreException("could not flush the upload to disk", ex);
+        }
+    }
+
     private static async ValueTask<int> ReadChunkAsync(Stream content, byte[] buffer, CancellationToken ct) =>
         await content.ReadAtLeastAsync(buffer.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
 
@@ -163,7 +203,7 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
     [GeneratedRegex("^sha256/[0-9a-f]{2}/[0-9a-f]{64}$")]
     private static partial Regex StorageKeyPattern();
 
-    private sealed class FileStagedArtifact(string path) : StagedArtifact
+    private sealed class FileStagedArtifact(string path, ILogger logger) : StagedArtifact
     {
         public string Path { get; } = path;
 
@@ -174,7 +214,16 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
 
         public override ValueTask DisposeAsync()
         {
-            if (!Committed) File.Delete(Path);
+            if (Committed) return ValueTask.CompletedTask;
+            try
+            {
+                File.Delete(Path);
+            }
+            catch (IOException ex)
+            {
+                // Swept at the next start; the refusal the caller is reporting matters more.
+                logger.LogWarning(ex, "Could not delete the staged upload {Path}", Path);
+            }
             return ValueTask.CompletedTask;
         }
     }

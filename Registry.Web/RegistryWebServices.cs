@@ -49,7 +49,9 @@ public static class RegistryWebServices
     {
         app.UseExceptionHandler();
         // API clients get problem+json for every error status; people get the UI's not-found page.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages(Problems.WriteForBareStatusAsync));
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api
+            .UseStatusCodePages(Problems.WriteForBareStatusAsync)
+            .Use(CrossOriginGuard.InvokeAsync));
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/openapi"),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found"));
         app.UseAntiforgery();
@@ -77,7 +79,7 @@ public static class RegistryWebServices
             Console.WriteLine($"  API reference:          {url.TrimEnd('/')}/scalar/v1");
             Console.WriteLine($"  Data (SQLite, artifacts): {paths.Root}");
             Console.WriteLine("  Sign-in: none yet. Accounts and API keys are not implemented in this build, so the");
-            Console.WriteLine("  server listens on localhost only; keep it there until they are.");
+            Console.WriteLine("  server answers on localhost only (Urls, AllowedHosts); keep it there until they are.");
             Console.WriteLine();
         });
     }

@@ -93,15 +93,24 @@ public sealed class CatalogCommands(
 
         var storageKey = await artifacts.CommitAsync(staged, ct);
 
-        // Retried once when a concurrent upload created the same model or artifact row first.
+        // From here the bytes are stored: finish the registration even if the client goes away, so
+        // that an acknowledged-looking upload never leaves a file without its row.
+        var number = await InsertVersionWithRetryAsync(modelName, metadata, staged, storageKey, signature, parents.Value, actor);
+        logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes) for {Actor}",
+            modelName, number, staged.Sha256, staged.SizeBytes, actor);
+        return await queries.GetVersionAsync(modelName, number, CancellationToken.None);
+    }
+
+    private async Task<int> InsertVersionWithRetryAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
+        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents, string actor)
+    {
+        // Writes are serialised (SQLite takes the write lock at BEGIN IMMEDIATE); on a server database a
+        // concurrent upload may create the same model or artifact row first, and a retry then finds it.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var number = await InsertVersionAsync(modelName, metadata, staged, storageKey, signature, parents.Value, actor, ct);
-                logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes) for {Actor}",
-                    modelName, number, staged.Sha256, staged.SizeBytes, actor);
-                return await queries.GetVersionAsync(modelName, number, ct);
+                return await InsertVersionAsync(modelName, metadata, staged, storageKey, signature, parents, actor, CancellationToken.None);
             }
             catch (DbUpdateException ex) when (attempt < 3 && databaseErrors.IsUniqueViolation(ex))
             {

@@ -78,6 +78,8 @@ public sealed record PageRequest(int Page, int PageSize)
             return RegistryError.BadRequest("Invalid page", $"page starts at 1; got {p}.");
         if (s is < 1 or > MaxPageSize)
             return RegistryError.BadRequest("Invalid page size", $"pageSize must be between 1 and {MaxPageSize}; got {s}.");
+        if ((long)(p - 1) * s > int.MaxValue)
+            return RegistryError.BadRequest("Invalid page", $"page {p} is beyond any list this registry can hold.");
         return new PageRequest(p, s);
     }
 }

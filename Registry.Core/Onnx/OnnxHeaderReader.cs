@@ -18,29 +18,39 @@ public static class OnnxHeaderReader
     public static Result<ModelHeader> ReadHeader(Stream stream)
     {
         if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable.", nameof(stream));
-        var start = stream.Position;
-        if (stream.Length - start == 0)
+        if (stream.Length == 0)
             return Refuse("The file is empty (0 bytes). Choose the .onnx file itself.");
+
+        // The scan bounds what the parse below may allocate, and tells a cut-off model from noise.
+        var scan = OnnxWireScanner.Scan(stream);
+        switch (scan.Outcome)
+        {
+            case OnnxWireScanner.Outcome.Truncated:
+                return Refuse("The file ends in the middle of the model: it looks truncated (an interrupted download or copy?). Upload the complete file.");
+            case OnnxWireScanner.Outcome.TooLarge:
+                return Refuse($"The model's structure is too large to register: {scan.Problem}. Weights may be of any size; this limit is on the graph description.");
+            case OnnxWireScanner.Outcome.Malformed:
+                return Refuse(Sniff(stream) is { } what
+                    ? $"The file is not an ONNX model: it {what}."
+                    : "The file is not an ONNX model: its bytes do not form an ONNX ModelProto. Export the model with torch.onnx.export or onnx.save and upload that file.");
+        }
 
         ModelHeader header;
         try
         {
+            stream.Position = 0;
             // Protobuf's default recursion limit (100) is ample: each nested subgraph costs three levels.
             using var input = new CodedInputStream(stream, leaveOpen: true);
             header = Parser.ParseFrom(input);
         }
         catch (InvalidProtocolBufferException ex)
         {
-            if (Sniff(stream, start) is { } hint)
-                return Refuse($"The file is not an ONNX model: it {hint}.");
-            if (LooksLikeTruncatedModel(stream, start))
-                return Refuse("The file ends in the middle of the model: it looks truncated (an interrupted download or copy?). Upload the complete file.");
             return Refuse($"The file is not an ONNX model: its bytes do not form an ONNX ModelProto ({ex.Message.TrimEnd('.')}).");
         }
 
         if (header.IrVersion <= 0 || header.Graph is null)
         {
-            if (Sniff(stream, start) is { } hint)
+            if (Sniff(stream) is { } hint)
                 return Refuse($"The file is not an ONNX model: it {hint}.");
             var missing = header.IrVersion <= 0 && header.Graph is null ? "neither an ir_version nor a graph"
                 : header.IrVersion <= 0 ? "no ir_version" : "no graph";
@@ -50,53 +60,9 @@ public static class OnnxHeaderReader
         return header;
     }
 
-    /// <summary>
-    /// True when the file starts like an ONNX model (an ir_version, then only ModelProto fields with
-    /// their proper wire types) and a field runs past the end: a cut-off model rather than noise.
-    /// </summary>
-    private static bool LooksLikeTruncatedModel(Stream stream, long start)
+    private static string? Sniff(Stream stream)
     {
-        stream.Position = start;
-        var sawIrVersion = false;
-        while (stream.Position < stream.Length)
-        {
-            if (ReadVarint(stream) is not { } tag) return sawIrVersion;
-            var (field, wire) = ((int)(tag >> 3), (int)(tag & 7));
-            var expected = field switch
-            {
-                1 or 5 => 0, // varint
-                2 or 3 or 4 or 6 or 7 or 8 or 14 or 20 or 25 => 2, // length-delimited
-                _ => -1,
-            };
-            if (expected != wire) return false;
-            if (ReadVarint(stream) is not { } value) return sawIrVersion;
-            if (wire == 0)
-            {
-                if (field == 1) sawIrVersion = value > 0;
-                continue;
-            }
-            if (stream.Position + (long)value > stream.Length) return sawIrVersion;
-            stream.Position += (long)value;
-        }
-        return false;
-    }
-
-    private static ulong? ReadVarint(Stream stream)
-    {
-        ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            var b = stream.ReadByte();
-            if (b < 0) return null;
-            result |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0) return result;
-        }
-        return null;
-    }
-
-    private static string? Sniff(Stream stream, long start)
-    {
-        stream.Position = start;
+        stream.Position = 0;
         var head = new byte[512];
         var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         return FileSniffer.Describe(head.AsSpan(0, n));
@@ -123,9 +89,11 @@ public static class OnnxHeaderReader
             if (sparse.Values?.Name is { Length: > 0 } name) initializerNames.Add(name);
 
         var operators = new Dictionary<(string Domain, string Op), int>();
-        CountOperators(graph, operators);
-        foreach (var function in model.Functions)
-            foreach (var node in function.Node) CountNode(node, operators);
+        foreach (var (node, _) in OnnxWalker.Nodes(model))
+        {
+            var key = (NormalizeDomain(node.Domain), node.OpType);
+            operators[key] = operators.GetValueOrDefault(key) + 1;
+        }
 
         long parameters = 0;
         foreach (var tensor in graph.Initializer) parameters = SaturatingAdd(parameters, ElementCount(tensor.Dims));
@@ -147,9 +115,11 @@ public static class OnnxHeaderReader
                 .Select(kv => new OperatorCount(kv.Key.Domain, kv.Key.Op, kv.Value)).ToList(),
             ParameterCount: parameters,
             InitializerCount: graph.Initializer.Count + graph.SparseInitializer.Count,
+            // Producers sometimes store large blobs here; the signature keeps a readable summary.
             MetadataProps: model.MetadataProps
                 .GroupBy(p => p.Key, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal));
+                .Take(MaxMetadataProps)
+                .ToDictionary(g => Clip(g.Key), g => Clip(g.Last().Value), StringComparer.Ordinal));
     }
 
     /// <summary>The default domain is written "" or "ai.onnx"; both mean the same operator set.</summary>
@@ -189,22 +159,6 @@ public static class OnnxHeaderReader
         _ => Dim.Unknown,
     };
 
-    private static void CountOperators(GraphHeader graph, Dictionary<(string, string), int> counts)
-    {
-        foreach (var node in graph.Node) CountNode(node, counts);
-    }
-
-    private static void CountNode(NodeHeader node, Dictionary<(string, string), int> counts)
-    {
-        var key = (NormalizeDomain(node.Domain), node.OpType);
-        counts[key] = counts.GetValueOrDefault(key) + 1;
-        foreach (var attribute in node.Attribute)
-        {
-            if (attribute.G is not null) CountOperators(attribute.G, counts);
-            foreach (var g in attribute.Graphs) CountOperators(g, counts);
-        }
-    }
-
     /// <summary>Number of elements of a tensor with these dims; a scalar (no dims) has one.</summary>
     public static long ElementCount(IEnumerable<long> dims)
     {
@@ -218,6 +172,11 @@ public static class OnnxHeaderReader
     }
 
     private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    private const int MaxMetadataProps = 50;
+    private const int MaxMetadataLength = 1000;
+
+    private static string Clip(string s) => s.Length <= MaxMetadataLength ? s : s[..MaxMetadataLength] + "…";
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 

@@ -37,3 +37,9 @@ public abstract class StagedArtifact : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 }
+
+/// <summary>
+/// The store itself failed (disk full, permissions): a server problem, never the client's. The
+/// message is safe to show; the inner exception, with paths, is for the log.
+/// </summary>
+public sealed class ArtifactStoreException(string message, Exception innerException) : Exception(message, innerException);

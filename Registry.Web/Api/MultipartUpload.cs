@@ -86,10 +86,16 @@ internal static class MultipartUpload
             return new RegistryError(ErrorKind.TooLarge, "Request too large",
                 $"The request is larger than the limit of {limits.MaxFileBytes:N0} bytes for the file plus {limits.MaxMetadataBytes:N0} for metadata.");
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or BadHttpRequestException)
+        catch (BadHttpRequestException ex)
         {
             return RegistryError.BadRequest("Malformed upload",
-                $"The multipart body could not be read to its end ({ex.Message}). It was cut off or is not valid multipart/form-data.");
+                $"The request body could not be read to its end ({ex.Message}). It was cut off or is not valid multipart/form-data.");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            // Reading the request failed: malformed multipart framing, or the client went away.
+            return RegistryError.BadRequest("Malformed upload",
+                "The multipart body could not be read to its end. It was cut off or is not valid multipart/form-data.");
         }
         finally
         {

@@ -60,19 +60,29 @@ public static class VersionsApi
     }
 
     private static async Task<Results<Created<VersionView>, ProblemHttpResult>> Upload(
-        string name, HttpContext http, CatalogCommands commands, IArtifactStore store, IOptions<UploadOptions> limits, CancellationToken ct)
+        string name, HttpContext http, CatalogCommands commands, IArtifactStore store, IOptions<UploadOptions> limits,
+        ILoggerFactory loggers, CancellationToken ct)
     {
         // A bad name is refused before a byte of the body is read.
         if (commands.CheckName(name) is { } badName) return badName.ToProblem();
 
-        var form = await MultipartUpload.ReadAsync(http.Request, store, commands, limits.Value, ct);
-        if (!form.IsSuccess) return form.Error!.ToProblem();
+        try
+        {
+            var form = await MultipartUpload.ReadAsync(http.Request, store, commands, limits.Value, ct);
+            if (!form.IsSuccess) return form.Error!.ToProblem();
 
-        await using var file = form.Value.File;
-        var added = await commands.AddVersionAsync(name, form.Value.Metadata, file, Actor.Of(http), ct);
-        if (!added.IsSuccess) return added.Error!.ToProblem();
-        var v = added.Value;
-        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
+            await using var file = form.Value.File;
+            var added = await commands.AddVersionAsync(name, form.Value.Metadata, file, Actor.Of(http), ct);
+            if (!added.IsSuccess) return added.Error!.ToProblem();
+            var v = added.Value;
+            return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
+        }
+        catch (ArtifactStoreException ex)
+        {
+            loggers.CreateLogger(typeof(VersionsApi)).LogError(ex, "Upload to {Model} failed in the artifact store", name);
+            return Problems.ServerError("Storage failure",
+                $"The server {ex.Message}. Nothing was registered. An operator should check the data folder (free space, permissions); then retry.");
+        }
     }
 
     private static async Task<Results<Ok<PagedList<VersionSummary>>, ProblemHttpResult>> ListVersions(
@@ -92,7 +102,7 @@ public static class VersionsApi
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(
-        string name, int version, HttpContext http, CatalogQueries queries, IArtifactStore store, ILoggerFactory loggers, CancellationToken ct)
+        string name, int version, CatalogQueries queries, IArtifactStore store, ILoggerFactory loggers, CancellationToken ct)
     {
         var location = await queries.GetArtifactAsync(name, version, ct);
         if (!location.IsSuccess) return location.Error!.ToProblem();
@@ -115,11 +125,10 @@ public static class VersionsApi
         }
 
         // A whole-file download is re-hashed as it is sent; a mismatch aborts the response so that a
-        // client never receives corrupted bytes that look complete. Range requests are served as is.
-        var verified = http.Request.Headers.Range.Count == 0
-            ? new DigestVerifyingStream(stream, a.Sha256, () => logger.LogError(
-                "Artifact {Key} of {Model} v{Version} does not match its SHA-256; download aborted", a.StorageKey, a.Model, a.Version))
-            : stream;
+        // client never receives corrupted bytes that look complete. A served range seeks away from the
+        // start, which switches the check off: a part cannot be verified on its own.
+        var verified = new DigestVerifyingStream(stream, a.Sha256, () => logger.LogError(
+            "Artifact {Key} of {Model} v{Version} does not match its SHA-256; download aborted", a.StorageKey, a.Model, a.Version));
         return TypedResults.Stream(verified, "application/octet-stream", $"{a.Model}-v{a.Version}.onnx",
             lastModified: a.CreatedAt, entityTag: new EntityTagHeaderValue($"\"sha256:{a.Sha256}\""), enableRangeProcessing: true);
     }

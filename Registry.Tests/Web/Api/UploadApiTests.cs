@@ -216,14 +216,64 @@ public class UploadApiTests : IAsyncLifetime
     [Fact]
     public async Task A_client_filename_is_never_used_as_a_path()
     {
-        var form = UploadRequests.Form(OnnxModels.Identity(), fileName: "../../../../tmp/evil.onnx");
+        var form = UploadRequests.Form(OnnxModels.Identity(), fileName: "../../evil.onnx");
         var response = await _client.PostAsync("/api/v1/models/safe/versions", form);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var sha = (await response.JsonAsync()).GetProperty("sha256").GetString()!;
         var stored = Assert.Single(_app.ArtifactFiles());
         Assert.Equal(sha, Path.GetFileName(stored));
-        Assert.False(File.Exists("/tmp/evil.onnx"));
+        // Nothing named after the client's file exists anywhere near the data folder.
+        var root = Path.GetDirectoryName(_app.DataDirectory)!;
+        Assert.Empty(Directory.EnumerateFiles(root, "evil.onnx", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Concurrent_uploads_of_the_same_new_bytes_store_one_file()
+    {
+        var bytes = OnnxModels.Linear(128, 128, seed: 11);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => _client.UploadAsync($"twin-{i % 2}", bytes)));
+
+        foreach (var r in responses) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var stored = Assert.Single(_app.ArtifactFiles());
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(stored));
+        Assert.Equal(1, await _app.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
+        Assert.Equal(6, await _app.DbAsync(db => Task.FromResult(db.Versions.Count())));
+        Assert.Empty(_app.TempFiles());
+    }
+
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "https://evil.example")]
+    public async Task A_browser_request_from_another_site_cannot_upload(string header, string value)
+    {
+        var before = await _app.SnapshotAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models/m/versions") { Content = UploadRequests.Form(OnnxModels.Identity()) };
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        var problem = await (await _client.SendAsync(request)).ProblemAsync(403);
+
+        Assert.Contains("may not change this registry", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await _app.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task The_registrys_own_pages_may_upload()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models/m/versions") { Content = UploadRequests.Form(OnnxModels.Identity()) };
+        request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", "same-origin");
+        request.Headers.TryAddWithoutValidation("Origin", "http://localhost");
+
+        Assert.Equal(HttpStatusCode.Created, (await _client.SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_for_a_host_name_the_registry_does_not_answer_to_is_refused()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/models");
+        request.Headers.Host = "registry.attacker.example";
+        Assert.Equal(HttpStatusCode.BadRequest, (await _client.SendAsync(request)).StatusCode);
     }
 
     [Fact]
