@@ -10,4 +10,10 @@ public sealed class UploadOptions
 
     /// <summary>The largest <c>metadata</c> JSON part accepted, in bytes. Default 1 MiB.</summary>
     public int MaxMetadataBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The largest <c>reference_input</c> or <c>reference_output</c> part (a TensorProto), in bytes. Default 64 MiB.</summary>
+    public int MaxReferenceBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How many reference parts one upload may carry. Default 64.</summary>
+    public int MaxReferenceParts { get; set; } = 64;
 }

@@ -90,11 +90,16 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
         return Task.FromResult(key);
     }
 
-    public Stream? OpenRead(string storageKey)
+    public string LocalPath(string storageKey)
     {
         if (!StorageKeyPattern().IsMatch(storageKey))
             throw new ArgumentException($"'{storageKey}' is not a storage key of this store.", nameof(storageKey));
-        var path = Path.Combine(paths.Artifacts, storageKey);
+        return Path.Combine(paths.Artifacts, storageKey);
+    }
+
+    public Stream? OpenRead(string storageKey)
+    {
+        var path = LocalPath(storageKey);
         try
         {
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,

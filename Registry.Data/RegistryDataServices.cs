@@ -20,7 +20,9 @@ public static class RegistryDataServices
 
         services.AddDbContextFactory<SqliteRegistryDbContext>((sp, options) => options.UseSqlite(
             sp.GetRequiredService<DataPaths>().ConnectionString,
-            sqlite => sqlite.MigrationsAssembly(SqliteRegistryDbContext.MigrationsAssembly)));
+            sqlite => sqlite
+                .MigrationsAssembly(SqliteRegistryDbContext.MigrationsAssembly)
+                .UseQuerySplittingBehavior(QuerySplittingBehavior.SplitQuery)));
         services.AddSingleton<IDbContextFactory<RegistryDbContext>, ProviderContextFactory<SqliteRegistryDbContext>>();
         services.AddSingleton<IDatabaseErrors, SqliteDatabaseErrors>();
 

@@ -9,6 +9,7 @@ using Registry.Core;
 using Registry.Data;
 using Registry.Web.Api;
 using Registry.Web.Components;
+using Registry.Web.Validation;
 using Scalar.AspNetCore;
 
 namespace Registry.Web;
@@ -18,12 +19,6 @@ public static class RegistryWebServices
     /// <summary>Registers the UI, the REST API and what they share.</summary>
     public static IServiceCollection AddRegistryWeb(this IServiceCollection services)
     {
-        services.AddOptions<UploadOptions>()
-            .BindConfiguration(UploadOptions.Section)
-            .Validate(o => o.MaxFileBytes > 0, "Registry:Upload:MaxFileBytes must be positive.")
-            .Validate(o => o.MaxMetadataBytes > 0, "Registry:Upload:MaxMetadataBytes must be positive.")
-            .ValidateOnStart();
-
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
@@ -38,6 +33,9 @@ public static class RegistryWebServices
         services.AddDataProtection().SetApplicationName("Registry");
         services.AddOptions<KeyManagementOptions>().Configure<DataPaths, ILoggerFactory>((options, paths, loggers) =>
             options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(paths.Root, "keys")), loggers));
+
+        services.AddSingleton<SandboxRunner>();
+        services.AddHostedService<ValidationWorker>();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();

@@ -5,6 +5,8 @@ using Registry.Core.Auditing;
 using Registry.Core.Onnx;
 using Registry.Core.Persistence;
 using Registry.Core.Storage;
+using Registry.Core.Validation;
+using Microsoft.Extensions.Options;
 
 namespace Registry.Core.Catalog;
 
@@ -21,6 +23,8 @@ public sealed class CatalogCommands(
     IValidator<VersionMetadata> metadataValidator,
     IValidator<MetricsBatch> metricsValidator,
     IValidator<CreateModelRequest> createModelValidator,
+    IOptions<ValidationOptions> validationOptions,
+    ValidationSignal validationSignal,
     ILogger<CatalogCommands> logger)
 {
     private static readonly ModelNameValidator NameValidator = new();
@@ -70,13 +74,15 @@ public sealed class CatalogCommands(
 
     /// <summary>
     /// Registers a staged upload as the next version of <paramref name="modelName"/>, creating the
-    /// model when it does not exist. On any refusal nothing is kept: the caller disposes the staged
-    /// file, and no row is written.
+    /// model when it does not exist, and queues its validation. Reference tensors, when given, are
+    /// matched to the graph's inputs and outputs. On any refusal nothing is kept: the caller disposes
+    /// the staged files, and no row is written.
     /// </summary>
     public async Task<Result<VersionView>> AddVersionAsync(string modelName, VersionMetadata? metadata, StagedArtifact staged,
-        string actor, CancellationToken ct = default)
+        string actor, CancellationToken ct = default, IReadOnlyList<StagedReference>? references = null)
     {
         metadata ??= new VersionMetadata();
+        references ??= [];
         if (CheckName(modelName) is { } badName) return badName;
         if (CheckMetadata(metadata) is { } badMetadata) return badMetadata;
 
@@ -88,21 +94,62 @@ public sealed class CatalogCommands(
             signature = parsed.Value;
         }
 
+        if (ReferenceMatching.CheckSmokeShapes(signature.Inputs, metadata.SmokeTestShapes, validationOptions.Value.MaxInputElements) is { } badShapes)
+            return badShapes;
+        var matched = await MatchReferencesAsync(signature, references, ct);
+        if (!matched.IsSuccess) return matched.Error!;
+
         var parents = await ResolveParentsAsync(metadata.Lineage?.Parents, ct);
         if (!parents.IsSuccess) return parents.Error!;
 
         var storageKey = await artifacts.CommitAsync(staged, ct);
+        var referenceRows = new List<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)>();
+        foreach (var (reference, name, position) in matched.Value)
+            referenceRows.Add((reference.Kind, position, name, reference.File, await artifacts.CommitAsync(reference.File, ct)));
 
         // From here the bytes are stored: finish the registration even if the client goes away, so
         // that an acknowledged-looking upload never leaves a file without its row.
-        var number = await InsertVersionWithRetryAsync(modelName, metadata, staged, storageKey, signature, parents.Value, actor);
-        logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes) for {Actor}",
-            modelName, number, staged.Sha256, staged.SizeBytes, actor);
+        var number = await InsertVersionWithRetryAsync(modelName, metadata, staged, storageKey, signature, parents.Value, referenceRows, actor);
+        logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes, {References} reference tensors) for {Actor}",
+            modelName, number, staged.Sha256, staged.SizeBytes, referenceRows.Count, actor);
+        validationSignal.Notify(modelName, number);
         return await queries.GetVersionAsync(modelName, number, CancellationToken.None);
     }
 
+    /// <summary>Reads each reference tensor and pairs it with the graph input or output it belongs to.</summary>
+    private static async Task<Result<IReadOnlyList<(StagedReference Reference, string Name, int Position)>>> MatchReferencesAsync(
+        ModelSignature signature, IReadOnlyList<StagedReference> references, CancellationToken ct)
+    {
+        var result = new List<(StagedReference, string, int)>();
+        var allMatchedInputs = new List<string>();
+        var outputCount = 0;
+        foreach (var kind in new[] { ReferenceKind.Input, ReferenceKind.Output })
+        {
+            var ofKind = references.Where(r => r.Kind == kind).ToList();
+            var part = kind == ReferenceKind.Input ? "reference_input" : "reference_output";
+            var tensors = new List<TensorData>();
+            for (var i = 0; i < ofKind.Count; i++)
+            {
+                await using var stream = ofKind[i].File.OpenRead();
+                var bytes = new byte[stream.Length];
+                await stream.ReadExactlyAsync(bytes, ct);
+                var tensor = TensorData.Parse(bytes, $"{part}[{i}]");
+                if (!tensor.IsSuccess) return tensor.Error!;
+                tensors.Add(tensor.Value);
+            }
+            var names = ReferenceMatching.Match(kind == ReferenceKind.Input ? signature.Inputs : signature.Outputs, tensors, part);
+            if (!names.IsSuccess) return names.Error!;
+            for (var i = 0; i < ofKind.Count; i++) result.Add((ofKind[i], names.Value[i], i));
+            if (kind == ReferenceKind.Input) allMatchedInputs.AddRange(names.Value);
+            else outputCount = ofKind.Count;
+        }
+        if (ReferenceMatching.CheckInputsComplete(signature.Inputs, allMatchedInputs, outputCount) is { } incomplete) return incomplete;
+        return result;
+    }
+
     private async Task<int> InsertVersionWithRetryAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
-        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents, string actor)
+        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
+        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, string actor)
     {
         // Writes are serialised (SQLite takes the write lock at BEGIN IMMEDIATE); on a server database a
         // concurrent upload may create the same model or artifact row first, and a retry then finds it.
@@ -110,7 +157,7 @@ public sealed class CatalogCommands(
         {
             try
             {
-                return await InsertVersionAsync(modelName, metadata, staged, storageKey, signature, parents, actor, CancellationToken.None);
+                return await InsertVersionAsync(modelName, metadata, staged, storageKey, signature, parents, references, actor, CancellationToken.None);
             }
             catch (DbUpdateException ex) when (attempt < 3 && databaseErrors.IsUniqueViolation(ex))
             {
@@ -120,7 +167,8 @@ public sealed class CatalogCommands(
     }
 
     private async Task<int> InsertVersionAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
-        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents, string actor, CancellationToken ct)
+        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
+        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, string actor, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -142,8 +190,13 @@ public sealed class CatalogCommands(
             .SetProperty(m => m.UpdatedAt, now), ct);
         var number = await db.Models.Where(m => m.Id == model.Id).Select(m => m.LatestVersion).SingleAsync(ct);
 
-        if (!await db.Artifacts.AnyAsync(a => a.Sha256 == staged.Sha256, ct))
-            db.Artifacts.Add(new Artifact { Sha256 = staged.Sha256, SizeBytes = staged.SizeBytes, StorageKey = storageKey, CreatedAt = now });
+        var stored = new[] { (staged.Sha256, staged.SizeBytes, storageKey) }
+            .Concat(references.Select(r => (r.File.Sha256, r.File.SizeBytes, r.Key)))
+            .DistinctBy(a => a.Item1).ToList();
+        var shas = stored.Select(a => a.Item1).ToList();
+        var known = await db.Artifacts.Where(a => shas.Contains(a.Sha256)).Select(a => a.Sha256).ToListAsync(ct);
+        foreach (var (sha, size, key) in stored.Where(a => !known.Contains(a.Item1)))
+            db.Artifacts.Add(new Artifact { Sha256 = sha, SizeBytes = size, StorageKey = key, CreatedAt = now });
 
         var lineage = metadata.Lineage;
         var version = new ModelVersion
@@ -162,10 +215,13 @@ public sealed class CatalogCommands(
             Parents = parents.Select(p => new VersionParent { ParentVersionId = p.Id, Relation = p.Input.Relation! }).ToList(),
             Datasets = (lineage?.Datasets ?? []).Select(d => new DatasetRef { Name = d.Name!, Uri = d.Uri, Digest = d.Digest }).ToList(),
             Metrics = ToMetrics(metadata.Metrics, now, actor),
+            References = references.Select(r => new VersionReference { Kind = r.Kind, Position = r.Position, Name = r.Name, ArtifactSha256 = r.File.Sha256 }).ToList(),
+            SmokeTestShapes = metadata.SmokeTestShapes,
             CreatedAt = now,
             CreatedBy = actor,
         };
         db.Versions.Add(version);
+        ValidationQueue.Enqueue(db, version, actor, now);
         db.Record(now, actor, "version.created", $"version:{model.Name}/{number}",
             after: new { version = number, sha256 = staged.Sha256, sizeBytes = staged.SizeBytes, stage = Stage.None.ToString() });
         await db.SaveChangesAsync(ct);

@@ -164,8 +164,8 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
     }
 
     private static List<MetricView> OrderMetrics(IEnumerable<Metric> metrics) => metrics
-        .OrderBy(m => m.Key, StringComparer.Ordinal).ThenBy(m => m.Dataset, StringComparer.Ordinal).ThenBy(m => m.LoggedAt)
-        .Select(m => new MetricView(m.Key, m.Value, m.Dataset, m.LoggedAt, m.LoggedBy))
+        .OrderBy(m => m.IsSystem).ThenBy(m => m.Key, StringComparer.Ordinal).ThenBy(m => m.Dataset, StringComparer.Ordinal).ThenBy(m => m.LoggedAt)
+        .Select(m => new MetricView(m.Key, m.Value, m.Dataset, m.LoggedAt, m.LoggedBy, m.IsSystem))
         .ToList();
 
     internal static RegistryError ModelNotFound(string name) =>

@@ -95,9 +95,39 @@ public sealed class ModelVersion
 
     public List<Metric> Metrics { get; init; } = [];
 
+    /// <summary>Reference inputs and expected outputs uploaded with the version, for the smoke and golden checks.</summary>
+    public List<VersionReference> References { get; init; } = [];
+
+    /// <summary>Shapes to use for the smoke test instead of 1 for symbolic dimensions, by input name.</summary>
+    public Dictionary<string, long[]>? SmokeTestShapes { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public required string CreatedBy { get; init; }
+}
+
+public enum ReferenceKind
+{
+    Input,
+    Output,
+}
+
+/// <summary>A serialized TensorProto uploaded with a version, stored as an artifact, matched to a graph input or output.</summary>
+public sealed class VersionReference
+{
+    public long Id { get; init; }
+    public long VersionId { get; init; }
+    public ReferenceKind Kind { get; init; }
+
+    /// <summary>Position among the references of its kind, as uploaded.</summary>
+    public int Position { get; init; }
+
+    /// <summary>The graph input or output it belongs to.</summary>
+    public required string Name { get; init; }
+
+    public required string ArtifactSha256 { get; init; }
+
+    public Artifact Artifact { get; init; } = null!;
 }
 
 /// <summary>The bytes of one or more versions, stored once under their SHA-256.</summary>
@@ -145,4 +175,7 @@ public sealed class Metric
     public string? Dataset { get; init; }
     public DateTimeOffset LoggedAt { get; init; }
     public required string LoggedBy { get; init; }
+
+    /// <summary>Measured by the registry (latency, load time, memory) rather than reported by a person.</summary>
+    public bool IsSystem { get; init; }
 }

@@ -59,7 +59,8 @@ public static partial class InputErrors
         var segments = path.Split('.');
         for (var i = 0; i < segments.Length; i++)
         {
-            if (i > 0 && segments[i - 1].Equals("tags", StringComparison.OrdinalIgnoreCase)) break;
+            if (i > 0 && (segments[i - 1].Equals("tags", StringComparison.OrdinalIgnoreCase) ||
+                          segments[i - 1].Equals("smokeTestShapes", StringComparison.OrdinalIgnoreCase))) break;
             if (segments[i].Length > 0) segments[i] = char.ToLowerInvariant(segments[i][0]) + segments[i][1..];
         }
         return string.Join('.', segments);

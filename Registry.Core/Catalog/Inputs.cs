@@ -12,6 +12,9 @@ public sealed record VersionMetadata
     public Dictionary<string, string>? Tags { get; init; }
     public List<MetricInput>? Metrics { get; init; }
     public LineageInput? Lineage { get; init; }
+
+    /// <summary>Shapes for the smoke test by input name, such as {"image": [1, 3, 224, 224]}.</summary>
+    public Dictionary<string, long[]>? SmokeTestShapes { get; init; }
 }
 
 public sealed record MetricInput

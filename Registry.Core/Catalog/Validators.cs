@@ -72,6 +72,8 @@ public sealed class MetricInputValidator : AbstractValidator<MetricInput>
             .Must(v => v is null || double.IsFinite(v.Value))
             .WithMessage((m, v) => $"Metric '{m.Key}' must be a finite number; got {(double.IsNaN(v!.Value) ? "NaN" : v > 0 ? "Infinity" : "-Infinity")}.");
         RuleFor(m => m.Dataset).MetricName("dataset name").When(m => m.Dataset is not null);
+        RuleFor(m => m.Key).Must(k => k is null || !Validation.ValidationQueue.SystemMetricKeys.Contains(k))
+            .WithMessage((_, k) => $"'{k}' is measured by the registry's validator; name your own metric differently.");
     }
 
     /// <summary>Refuses a key/dataset pair given twice in one batch: which one was meant would be a guess.</summary>
@@ -100,6 +102,14 @@ public sealed class VersionMetadataValidator : AbstractValidator<VersionMetadata
             .SetValidator(new MetricInputValidator()).OverridePropertyName("metrics");
         MetricInputValidator.NoDuplicates(this, m => m.Metrics, "metrics");
         RuleFor(m => m.Lineage!).SetValidator(new LineageValidator()).When(m => m.Lineage is not null);
+        RuleFor(m => m.SmokeTestShapes).Custom((shapes, ctx) =>
+        {
+            if (shapes is null) return;
+            if (shapes.Count > 100) ctx.AddFailure("smokeTestShapes", "At most 100 smoke-test shapes are allowed.");
+            foreach (var (name, dims) in shapes)
+                if (dims is null || dims.Length > 32)
+                    ctx.AddFailure($"smokeTestShapes.{name}", "A shape is a list of at most 32 dimensions, such as [1, 3, 224, 224].");
+        });
     }
 }
 

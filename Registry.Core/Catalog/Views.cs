@@ -45,7 +45,8 @@ public sealed record VersionView(
     DateTimeOffset CreatedAt,
     string CreatedBy);
 
-public sealed record MetricView(string Key, double Value, string? Dataset, DateTimeOffset LoggedAt, string LoggedBy);
+/// <summary>A metric; <see cref="System"/> marks the ones the validator measured (latency, load time, memory).</summary>
+public sealed record MetricView(string Key, double Value, string? Dataset, DateTimeOffset LoggedAt, string LoggedBy, bool System);
 
 public sealed record LineageView(
     IReadOnlyList<ParentView> Parents,

@@ -26,6 +26,25 @@ public static class ElementTypes
     public const int UInt64 = 13;
     public const int BFloat16 = 16;
 
+    private static readonly int[] Bits =
+    [
+        0, 32, 8, 8, 16, 16, 32, 64, 0, 8,
+        16, 64, 32, 64, 64, 128, 16,
+        8, 8, 8, 8, 4, 4,
+        4, 8, 2, 2,
+    ];
+
+    /// <summary>Bits one element occupies in raw_data (0 for strings and unknown codes).</summary>
+    public static int BitsPerElement(int code) => code >= 0 && code < Bits.Length ? Bits[code] : 0;
+
+    /// <summary>Bytes that <paramref name="count"/> packed elements occupy in raw_data.</summary>
+    public static long ByteLength(int code, long count) => (count * BitsPerElement(code) + 7) / 8;
+
+    public static bool IsKnown(int code) => code > 0 && code < Names.Length;
+
+    /// <summary>float, double, float16 and bfloat16: compared with tolerances and checked for NaN.</summary>
+    public static bool IsFloatingPoint(int code) => code is Float or Double or Float16 or BFloat16;
+
     /// <summary>The ONNX name of a data type code, or <c>unknown(N)</c> for a code this build does not know.</summary>
     public static string Name(int code) =>
         code >= 0 && code < Names.Length ? Names[code] : $"unknown({code})";

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
+using Registry.Core.Validation;
 
 namespace Registry.Core.Persistence;
 
@@ -67,6 +68,41 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         });
         b.HasMany(v => v.Parents).WithOne().HasForeignKey(p => p.VersionId).OnDelete(DeleteBehavior.Cascade);
         b.HasMany(v => v.Metrics).WithOne().HasForeignKey(m => m.VersionId).OnDelete(DeleteBehavior.Cascade);
+        b.HasMany(v => v.References).WithOne().HasForeignKey(r => r.VersionId).OnDelete(DeleteBehavior.Cascade);
+        b.Property(v => v.SmokeTestShapes).HasJsonConversion();
+    }
+}
+
+internal sealed class VersionReferenceConfiguration : IEntityTypeConfiguration<VersionReference>
+{
+    public void Configure(EntityTypeBuilder<VersionReference> b)
+    {
+        b.ToTable("VersionReferences");
+        b.Property(r => r.Kind).HasConversion<string>().HasMaxLength(8);
+        b.Property(r => r.Name).HasMaxLength(MetadataLimits.NameLength);
+        b.Property(r => r.ArtifactSha256).HasMaxLength(64);
+        b.HasOne(r => r.Artifact).WithMany().HasForeignKey(r => r.ArtifactSha256).OnDelete(DeleteBehavior.Restrict);
+        b.HasIndex(r => new { r.VersionId, r.Kind, r.Position }).IsUnique();
+    }
+}
+
+internal sealed class ValidationRunConfiguration : IEntityTypeConfiguration<ValidationRun>
+{
+    public void Configure(EntityTypeBuilder<ValidationRun> b)
+    {
+        b.ToTable("ValidationRuns");
+        b.HasOne(r => r.Version).WithMany().HasForeignKey(r => r.VersionId).OnDelete(DeleteBehavior.Cascade);
+        b.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+        // A claim is only valid while its token is: completing or renewing with a stale token fails.
+        b.Property(r => r.LeaseToken).IsConcurrencyToken();
+        b.Property(r => r.LeaseOwner).HasMaxLength(200);
+        b.Property(r => r.RequestedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(r => r.Summary).HasMaxLength(4000);
+        b.Property(r => r.Runtime).HasMaxLength(100);
+        b.Property(r => r.Checks).HasJsonConversion();
+        b.Property(r => r.Figures).HasJsonConversion();
+        b.HasIndex(r => new { r.Status, r.Id });
+        b.HasIndex(r => new { r.VersionId, r.Id });
     }
 }
 

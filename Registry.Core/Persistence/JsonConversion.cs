@@ -10,7 +10,7 @@ internal static class JsonConversion
     internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
     /// <summary>Stores a value as a JSON text column; changes are detected by comparing the JSON.</summary>
-    public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property) where T : class
+    public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property) where T : class?
     {
         property.HasConversion(
             v => JsonSerializer.Serialize(v, Options),

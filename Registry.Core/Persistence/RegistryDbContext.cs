@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
+using Registry.Core.Validation;
 
 namespace Registry.Core.Persistence;
 
@@ -16,6 +17,8 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<Metric> Metrics => Set<Metric>();
     public DbSet<VersionParent> VersionParents => Set<VersionParent>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<ValidationRun> ValidationRuns => Set<ValidationRun>();
+    public DbSet<VersionReference> VersionReferences => Set<VersionReference>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RegistryDbContext).Assembly);

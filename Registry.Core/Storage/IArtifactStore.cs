@@ -19,7 +19,13 @@ public interface IArtifactStore
 
     /// <summary>Opens stored bytes for reading, or returns null when nothing is stored under the key.</summary>
     Stream? OpenRead(string storageKey);
+
+    /// <summary>A path on this machine where the stored bytes can be read (for the validation sandbox).</summary>
+    string LocalPath(string storageKey);
 }
+
+/// <summary>A staged reference tensor: which kind it is and its bytes.</summary>
+public sealed record StagedReference(Catalog.ReferenceKind Kind, StagedArtifact File);
 
 /// <summary>
 /// An upload that has been received and hashed but is not yet part of the catalogue. Disposing it

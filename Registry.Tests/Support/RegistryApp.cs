@@ -23,10 +23,10 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
     {
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? NewDataDirectory();
-        _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
-        {
-            ["Registry:Storage:DataDirectory"] = DataDirectory,
-        };
+        // Validation runs sandboxes in the background; tests that are not about it leave it off.
+        _settings = new Dictionary<string, string?> { ["Registry:Validation:Enabled"] = "false" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
+        _settings["Registry:Storage:DataDirectory"] = DataDirectory;
     }
 
     public string DataDirectory { get; }

@@ -9,7 +9,15 @@ using Registry.Core.Storage;
 namespace Registry.Web.Api;
 
 /// <summary>The parts of an upload request, with the model file already staged (hashed, on disk).</summary>
-internal sealed record UploadForm(StagedArtifact File, VersionMetadata? Metadata);
+internal sealed record UploadForm(StagedArtifact File, VersionMetadata? Metadata, IReadOnlyList<StagedReference> References) : IAsyncDisposable
+{
+    /// <summary>Deletes whatever staged files were not committed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await File.DisposeAsync();
+        foreach (var reference in References) await reference.File.DisposeAsync();
+    }
+}
 
 /// <summary>
 /// Reads <c>multipart/form-data</c> uploads section by section, straight from the request body:
@@ -21,6 +29,8 @@ internal static class MultipartUpload
 {
     public const string FilePart = "file";
     public const string MetadataPart = "metadata";
+    public const string ReferenceInputPart = "reference_input";
+    public const string ReferenceOutputPart = "reference_output";
 
     /// <summary>Room for multipart headers and boundaries around the parts.</summary>
     private const long FramingAllowance = 1024 * 1024;
@@ -37,11 +47,13 @@ internal static class MultipartUpload
             return RegistryError.BadRequest("Expected multipart/form-data", "The Content-Type header has no multipart boundary.");
 
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-            sizeFeature.MaxRequestBodySize = limits.MaxFileBytes + limits.MaxMetadataBytes + FramingAllowance;
+            sizeFeature.MaxRequestBodySize = limits.MaxFileBytes + limits.MaxMetadataBytes
+                + (long)limits.MaxReferenceBytes * limits.MaxReferenceParts + FramingAllowance;
 
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
         StagedArtifact? file = null;
         VersionMetadata? metadata = null;
+        var references = new List<StagedReference>();
         var handedOver = false;
         try
         {
@@ -69,9 +81,19 @@ internal static class MultipartUpload
                         if (commands.CheckMetadata(parsed.Value) is { } invalid) return invalid;
                         metadata = parsed.Value;
                         break;
+                    case ReferenceInputPart or ReferenceOutputPart:
+                        if (references.Count >= limits.MaxReferenceParts)
+                            return new RegistryError(ErrorKind.TooLarge, "Too many reference parts",
+                                $"An upload carries at most {limits.MaxReferenceParts} reference_input and reference_output parts.");
+                        var reference = await store.StageAsync(section.Body, limits.MaxReferenceBytes, ct);
+                        if (!reference.IsSuccess)
+                            return new RegistryError(ErrorKind.TooLarge, "Reference data too large",
+                                $"Each {name} part (a serialized TensorProto) may be at most {limits.MaxReferenceBytes / (1024 * 1024)} MiB; use smaller reference batches.");
+                        references.Add(new StagedReference(name == ReferenceInputPart ? ReferenceKind.Input : ReferenceKind.Output, reference.Value));
+                        break;
                     default:
                         return RegistryError.BadRequest("Unexpected part",
-                            $"Unexpected part '{name}'. An upload has a '{FilePart}' part (the .onnx file) and optionally a '{MetadataPart}' part (JSON).");
+                            $"Unexpected part '{name}'. An upload has a '{FilePart}' part (the .onnx file), optionally a '{MetadataPart}' part (JSON) and repeatable '{ReferenceInputPart}' / '{ReferenceOutputPart}' parts (serialized TensorProto).");
                 }
             }
 
@@ -79,7 +101,7 @@ internal static class MultipartUpload
                 return RegistryError.BadRequest("Missing file",
                     $"The upload has no '{FilePart}' part. Attach the .onnx file as a part named '{FilePart}' (curl -F file=@model.onnx).");
             handedOver = true;
-            return new UploadForm(file, metadata);
+            return new UploadForm(file, metadata, references);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -99,8 +121,12 @@ internal static class MultipartUpload
         }
         finally
         {
-            // Whatever went wrong, a staged file that is not handed to the caller is deleted now.
-            if (!handedOver && file is not null) await file.DisposeAsync();
+            // Whatever went wrong, staged files that are not handed to the caller are deleted now.
+            if (!handedOver)
+            {
+                if (file is not null) await file.DisposeAsync();
+                foreach (var reference in references) await reference.File.DisposeAsync();
+            }
         }
     }
 

@@ -31,7 +31,19 @@ internal static class OpenApiDocs
                             [MultipartUpload.MetadataPart] = new OpenApiSchema
                             {
                                 Type = JsonSchemaType.String,
-                                Description = "JSON: {description, tags:{k:v}, metrics:[{key,value,dataset}], lineage:{parents:[{model,version,relation}], datasets:[{name,uri,digest}], source:{commit,runUrl}, params:{}}}",
+                                Description = "JSON: {description, tags:{k:v}, metrics:[{key,value,dataset}], lineage:{parents:[{model,version,relation}], datasets:[{name,uri,digest}], source:{commit,runUrl}, params:{}}, smokeTestShapes:{input:[dims]}}",
+                            },
+                            [MultipartUpload.ReferenceInputPart] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Array,
+                                Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                                Description = "Repeatable: a serialized ONNX TensorProto per graph input (matched by tensor name, else by order), used by the smoke and golden checks.",
+                            },
+                            [MultipartUpload.ReferenceOutputPart] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Array,
+                                Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                                Description = "Repeatable: a serialized ONNX TensorProto of an expected output, compared with rtol 1e-3 and atol 1e-5 by default.",
                             },
                         },
                     },

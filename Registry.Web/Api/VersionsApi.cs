@@ -4,6 +4,7 @@ using Microsoft.Net.Http.Headers;
 using Registry.Core;
 using Registry.Core.Catalog;
 using Registry.Core.Storage;
+using Registry.Core.Validation;
 
 namespace Registry.Web.Api;
 
@@ -43,6 +44,17 @@ public static class VersionsApi
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        versions.MapGet("/{version:int}/validation", GetValidation)
+            .WithName("GetValidation")
+            .WithSummary("The latest validation of a version: status, checks, latency figures")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapPost("/{version:int}/validation", Revalidate)
+            .WithName("Revalidate")
+            .WithSummary("Queue a new validation of a version (after an ONNX Runtime upgrade, say)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
         versions.MapGet("/{version:int}/metrics", GetMetrics)
             .WithName("GetMetrics")
             .WithSummary("List a version's metrics")
@@ -71,8 +83,8 @@ public static class VersionsApi
             var form = await MultipartUpload.ReadAsync(http.Request, store, commands, limits.Value, ct);
             if (!form.IsSuccess) return form.Error!.ToProblem();
 
-            await using var file = form.Value.File;
-            var added = await commands.AddVersionAsync(name, form.Value.Metadata, file, Actor.Of(http), ct);
+            await using var upload = form.Value;
+            var added = await commands.AddVersionAsync(name, upload.Metadata, upload.File, Actor.Of(http), ct, upload.References);
             if (!added.IsSuccess) return added.Error!.ToProblem();
             var v = added.Value;
             return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
@@ -131,6 +143,21 @@ public static class VersionsApi
             "Artifact {Key} of {Model} v{Version} does not match its SHA-256; download aborted", a.StorageKey, a.Model, a.Version));
         return TypedResults.Stream(verified, "application/octet-stream", $"{a.Model}-v{a.Version}.onnx",
             lastModified: a.CreatedAt, entityTag: new EntityTagHeaderValue($"\"sha256:{a.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    private static async Task<Results<Ok<ValidationView>, ProblemHttpResult>> GetValidation(
+        string name, int version, ValidationQueue validation, CancellationToken ct)
+    {
+        var view = await validation.GetLatestAsync(name, version, ct);
+        return view.IsSuccess ? TypedResults.Ok(view.Value) : view.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Accepted<ValidationView>, ProblemHttpResult>> Revalidate(
+        string name, int version, HttpContext http, ValidationQueue validation, CancellationToken ct)
+    {
+        var queued = await validation.RequeueAsync(name, version, Actor.Of(http), ct);
+        if (!queued.IsSuccess) return queued.Error!.ToProblem();
+        return TypedResults.Accepted($"/api/v1/models/{Uri.EscapeDataString(queued.Value.Model)}/versions/{version}/validation", queued.Value);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<MetricView>>, ProblemHttpResult>> GetMetrics(

@@ -1,0 +1,92 @@
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Registry.Core.Onnx;
+using Registry.Core.Onnx.Proto;
+using Registry.Sandbox;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Sandbox;
+
+public class SandboxUnitTests
+{
+    private static bool Loads(byte[] model)
+    {
+        try
+        {
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+            using var session = new InferenceSession(model, options);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] Relu(long ir, long opset, string domain = "", long domainVersion = 0)
+    {
+        var graph = new GraphHeader { Name = "g" };
+        graph.Input.Add(OnnxModels.Tensor("x", ElementTypes.Float, 2));
+        graph.Output.Add(OnnxModels.Tensor("y", ElementTypes.Float, 2));
+        graph.Node.Add(OnnxModels.Node("Relu", ["x"], ["y"]));
+        var model = OnnxModels.Model(graph, irVersion: ir, opset: opset);
+        if (domain.Length > 0) model.OpsetImport.Add(new OperatorSetId { Domain = domain, Version = domainVersion });
+        return model.ToByteArray();
+    }
+
+    /// <summary>The limits the format check quotes are those of the runtime that ships with the sandbox.</summary>
+    [Fact]
+    public void The_declared_runtime_limits_match_the_bundled_onnx_runtime()
+    {
+        var onnx = OrtSupport.MaxOpsets["ai.onnx"];
+        var ml = OrtSupport.MaxOpsets["ai.onnx.ml"];
+        Assert.True(Loads(Relu(OrtSupport.MaxIrVersion, onnx)), "the newest declared IR and opset should load");
+        Assert.False(Loads(Relu(OrtSupport.MaxIrVersion + 1, onnx)), "one IR version past the declared limit should not load");
+        Assert.False(Loads(Relu(OrtSupport.MaxIrVersion, onnx + 1)), "one ai.onnx opset past the declared limit should not load");
+        Assert.True(Loads(Relu(OrtSupport.MaxIrVersion, onnx, "ai.onnx.ml", ml)));
+        Assert.False(Loads(Relu(OrtSupport.MaxIrVersion, onnx, "ai.onnx.ml", ml + 1)));
+        Assert.StartsWith("onnxruntime 1.", OrtSupport.Runtime);
+    }
+
+    private static TensorData Floats(params float[] values) =>
+        TensorData.Create("y", ElementTypes.Float, [values.Length], values.SelectMany(BitConverter.GetBytes).ToArray());
+
+    [Fact]
+    public void Golden_comparison_uses_relative_and_absolute_tolerance()
+    {
+        var expected = Floats(1000f, 0f, float.NaN);
+        Assert.Null(Checks.Compare(expected, Floats(1000.9f, 0.000009f, float.NaN), 1e-3, 1e-5).Mismatch);
+
+        var off = Checks.Compare(expected, Floats(1001.1f, 0f, float.NaN), 1e-3, 1e-5);
+        Assert.StartsWith("differs at element 0: 1001.1 instead of 1000", off.Mismatch);
+        Assert.Equal(1.1, off.MaxAbs, 3);
+
+        Assert.Contains("differs at element 2", Checks.Compare(expected, Floats(1000f, 0f, 1f), 1e-3, 1e-5).Mismatch);
+        Assert.Contains("has shape [2]", Checks.Compare(expected, Floats(1f, 2f), 1e-3, 1e-5).Mismatch);
+    }
+
+    [Fact]
+    public void Integer_outputs_must_match_exactly()
+    {
+        var expected = TensorData.Create("i", ElementTypes.Int64, [2], [.. BitConverter.GetBytes(5L), .. BitConverter.GetBytes(7L)]);
+        var actual = TensorData.Create("i", ElementTypes.Int64, [2], [.. BitConverter.GetBytes(5L), .. BitConverter.GetBytes(8L)]);
+        Assert.Equal("differs at element 1: 8 instead of 7 (|difference| 1 > 0)", Checks.Compare(expected, actual, 1, 1).Mismatch);
+    }
+
+    [Fact]
+    public void Percentiles_are_nearest_rank()
+    {
+        double[] sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+        Assert.Equal(10, Checks.Percentile(sorted, 50));
+        Assert.Equal(19, Checks.Percentile(sorted, 95));
+        Assert.Equal(20, Checks.Percentile(sorted, 99));
+        Assert.Null(Checks.Percentile([], 50));
+    }
+
+    [Fact]
+    public void Runtime_messages_lose_the_source_location_but_keep_the_code()
+    {
+        const string raw = "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/graph/model.cc:256 onnxruntime::Model::Model(onnx::ModelProto&&) Unknown model file format version.";
+        Assert.Equal("[ErrorCode:Fail] Unknown model file format version.", Checks.RuntimeMessage(raw));
+    }
+}

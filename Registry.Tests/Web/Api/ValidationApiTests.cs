@@ -1,0 +1,183 @@
+using System.Net;
+using System.Text.Json;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Web.Api;
+
+/// <summary>Uploads go through the real pipeline: the worker, the sandbox process, ONNX Runtime.</summary>
+public class ValidationApiTests : IAsyncLifetime
+{
+    private readonly RegistryApp _app = new(Validations.Enabled(timeoutSeconds: 6, memoryMiB: 768));
+    private HttpClient _client = null!;
+
+    public Task InitializeAsync()
+    {
+        _client = _app.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<JsonElement> UploadAndWaitAsync(string model, byte[] bytes, string? metadata = null)
+    {
+        var response = await _client.UploadAsync(model, bytes, metadata);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await Validations.WaitAsync(_client, model, 1);
+    }
+
+    [Fact]
+    public async Task A_sound_model_with_reference_data_passes_every_check_and_gets_latency_metrics()
+    {
+        var dir = Path.Combine(TestData.OnnxBackend, "node", "test_conv_with_strides_padding");
+        var form = UploadRequests.Form(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
+        foreach (var (part, file) in new[] { ("reference_input", "input_0.pb"), ("reference_input", "input_1.pb"), ("reference_output", "output_0.pb") })
+            form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", file))), part, file);
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostAsync("/api/v1/models/conv/versions", form)).StatusCode);
+
+        var validation = await Validations.WaitAsync(_client, "conv", 1);
+
+        Assert.Equal("Passed", validation.GetProperty("status").GetString());
+        Assert.Equal(["format", "security", "load", "smoke", "finite", "golden", "performance"],
+            validation.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.All(validation.GetProperty("checks").EnumerateArray(), c => Assert.Equal("Passed", c.GetProperty("status").GetString()));
+        Assert.Contains("match the reference within rtol 0.001, atol 0.00001", Validations.MessageOf(validation, "golden"));
+        Assert.StartsWith("onnxruntime 1.31.1", validation.GetProperty("runtime").GetString());
+        Assert.True(validation.GetProperty("figures").GetProperty("p95Ms").GetDouble() > 0);
+
+        var version = await (await _client.GetAsync("/api/v1/models/conv/versions/1")).JsonAsync();
+        Assert.Equal("Passed", version.GetProperty("validationStatus").GetString());
+        var system = version.GetProperty("metrics").EnumerateArray().Where(m => m.GetProperty("system").GetBoolean())
+            .Select(m => m.GetProperty("key").GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "load_time_ms", "peak_rss_mb" }, system);
+    }
+
+    [Fact]
+    public async Task A_model_that_gives_wrong_answers_fails_golden_naming_the_output()
+    {
+        var dir = Path.Combine(TestData.OnnxBackend, "node", "test_abs");
+        var form = UploadRequests.Form(File.ReadAllBytes(Path.Combine(TestData.OnnxBackend, "node", "test_neg", "model.onnx")));
+        form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", "input_0.pb"))), "reference_input", "in.pb");
+        form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", "output_0.pb"))), "reference_output", "out.pb");
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostAsync("/api/v1/models/neg-as-abs/versions", form)).StatusCode);
+
+        var validation = await Validations.WaitAsync(_client, "neg-as-abs", 1);
+
+        Assert.Equal("Failed", validation.GetProperty("status").GetString());
+        Assert.Equal("Failed", Validations.StatusOf(validation, "golden"));
+        Assert.StartsWith("Output 'y' differs at element", Validations.MessageOf(validation, "golden"));
+        Assert.StartsWith("Failed golden:", validation.GetProperty("summary").GetString());
+        Assert.Equal("Passed", Validations.StatusOf(validation, "performance")); // wrong answers can still be timed
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd", "outside the model's folder")]
+    [InlineData("/etc/passwd", "absolute path")]
+    [InlineData("_ORT_MEM_ADDR_", "process memory")]
+    public async Task External_data_fails_security_before_onnx_runtime_sees_it(string location, string reason)
+    {
+        var validation = await UploadAndWaitAsync("external", AdversarialModels.ExternalData(location));
+        Assert.Equal("Failed", Validations.StatusOf(validation, "security"));
+        Assert.Contains(reason, Validations.MessageOf(validation, "security"));
+        Assert.Equal("Skipped", Validations.StatusOf(validation, "load"));
+    }
+
+    [Fact]
+    public async Task Adversarial_models_fail_for_their_own_reasons_while_the_server_keeps_answering()
+    {
+        var cases = new (string Name, byte[] Model, string Check, string Status, string Reason)[]
+        {
+            ("custom-domain", AdversarialModels.CustomDomainOperator(), "security", "Failed", "domain 'com.example', which is not allowed"),
+            ("opset-99", AdversarialModels.Opset(99), "format", "Failed", "opset ai.onnx 99 is newer than onnxruntime"),
+            ("huge-input", AdversarialModels.HugeInput(), "smoke", "Failed", "would need 10,000,000,000,000 elements"),
+            ("needs-real-inputs", AdversarialModels.NeedsRealInputs(), "smoke", "Failed", "the model may need real inputs"),
+            ("always-nan", AdversarialModels.AlwaysNaN(), "finite", "Warning", "output 'y' has 4 NaN"),
+            ("endless-loop", AdversarialModels.Loop(1_000_000_000_000), "smoke", "Failed", "timed out after 6 s"),
+            ("memory-bomb", AdversarialModels.ConstantOfShape(4, 1024, 1024, 1024), "", "Failed", "exceeded the memory limit of 768 MiB"),
+        };
+        foreach (var c in cases) (await _client.UploadAsync(c.Name, c.Model)).EnsureSuccessStatusCode();
+
+        // While sandboxes time out and blow up, the server still answers at once.
+        for (var i = 0; i < 5; i++)
+        {
+            var started = DateTime.UtcNow;
+            Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/api/v1/models")).StatusCode);
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
+            await Task.Delay(300);
+        }
+
+        foreach (var c in cases)
+        {
+            var validation = await Validations.WaitAsync(_client, c.Name, 1);
+            var check = c.Check.Length > 0
+                ? Validations.Check(validation, c.Check)
+                : validation.GetProperty("checks").EnumerateArray().First(x => x.GetProperty("status").GetString() == "Failed");
+            Assert.True(c.Status == check.GetProperty("status").GetString(), $"{c.Name}: {validation}");
+            Assert.Contains(c.Reason, check.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(c.Status == "Warning" ? "Passed" : "Failed", validation.GetProperty("status").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_sandbox_killed_mid_run_is_a_failed_check_naming_the_signal()
+    {
+        (await _client.UploadAsync("killed", AdversarialModels.Loop(1_000_000_000_000))).EnsureSuccessStatusCode();
+        int? sandbox = null;
+        for (var i = 0; i < 100 && sandbox is null; i++)
+        {
+            sandbox = SandboxProcesses().FirstOrDefault();
+            if (sandbox is null) await Task.Delay(50);
+        }
+        Assert.NotNull(sandbox);
+        await Task.Delay(500); // into the smoke run
+        System.Diagnostics.Process.GetProcessById(sandbox.Value).Kill();
+
+        var validation = await Validations.WaitAsync(_client, "killed", 1);
+
+        Assert.Equal("Failed", validation.GetProperty("status").GetString());
+        var failed = validation.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("status").GetString() == "Failed");
+        Assert.Contains("killed by signal 9 (SIGKILL)", failed.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Revalidation_is_queued_once_and_refused_while_one_is_in_progress()
+    {
+        await UploadAndWaitAsync("again", OnnxModels.Linear());
+
+        var queued = await _client.PostAsync("/api/v1/models/again/versions/1/validation", null);
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        Assert.Equal("/api/v1/models/again/versions/1/validation", queued.Headers.Location?.OriginalString);
+        var twice = await _client.PostAsync("/api/v1/models/again/versions/1/validation", null);
+        if (twice.StatusCode != HttpStatusCode.Accepted)
+            Assert.Contains("already being validated", (await twice.ProblemAsync(409)).GetProperty("detail").GetString());
+
+        var second = await Validations.WaitAsync(_client, "again", 1);
+        Assert.True(second.GetProperty("run").GetInt64() > 1);
+        Assert.Equal("Passed", second.GetProperty("status").GetString());
+        await (await _client.PostAsync("/api/v1/models/again/versions/9/validation", null)).ProblemAsync(404);
+    }
+
+    [Fact]
+    public async Task Invalid_reference_data_is_refused_at_upload()
+    {
+        var before = await _app.SnapshotAsync();
+        var form = UploadRequests.Form(OnnxModels.Linear(4, 2));
+        form.Add(new ByteArrayContent([1, 2, 3, 4]), "reference_input", "junk.pb");
+
+        var problem = await (await _client.PostAsync("/api/v1/models/refs/versions", form)).ProblemAsync(422);
+
+        Assert.Contains("reference_input[0]", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await _app.SnapshotAsync());
+        Assert.Empty(_app.TempFiles());
+    }
+
+    private static IEnumerable<int> SandboxProcesses() =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Environment.ProcessId != pid)
+            .Where(pid =>
+            {
+                try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("Registry.Sandbox.dll", StringComparison.Ordinal); }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            });
+}

@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Registry.Core.Catalog;
+using Registry.Core.Validation;
+using Registry.Data;
+
+namespace Registry.Web.Validation;
+
+/// <summary>The sandbox could not be run at all: a problem of the server (missing files, no process), not of the model.</summary>
+internal sealed class SandboxUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The worker lost its claim on the job (another worker took it over); its result must not be reported.</summary>
+internal sealed class LeaseLostException() : Exception("The validation job's lease was lost.");
+
+/// <summary>
+/// Runs Registry.Sandbox as a child process for one job: an empty working directory, no inherited
+/// environment, a wall-clock timeout and a resident-memory cap, both enforced by killing it. Whatever
+/// happens to the child (crash, hang, memory blow-up) becomes a Failed check with the reason; the
+/// server itself is never at risk.
+/// </summary>
+internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPaths paths, ILogger<SandboxRunner> logger)
+{
+    private const int MaxOutputBytes = 4 * 1024 * 1024;
+    private const int StderrTail = 4 * 1024;
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(50);
+
+    public async Task<ValidationOutcome> RunAsync(SandboxJob job, Func<CancellationToken, Task<bool>> renewLease, CancellationToken ct)
+    {
+        var o = options.Value;
+        var sandbox = SandboxPath();
+        var workDir = Path.Combine(paths.Root, "sandbox", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(workDir);
+        try
+        {
+            using var process = new Process { StartInfo = StartInfo(sandbox, workDir) };
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                throw new SandboxUnavailableException($"could not start the sandbox ({ex.Message})", ex);
+            }
+
+            var state = new RunState();
+            var stdout = ReadReportAsync(process.StandardOutput, state);
+            var stderr = ReadTailAsync(process.StandardError);
+            await process.StandardInput.WriteAsync(JsonSerializer.Serialize(job, SandboxMessage.Json));
+            process.StandardInput.Close();
+
+            var (killedFor, peakRss) = await WatchAsync(process, state, renewLease, o, ct);
+            await process.WaitForExitAsync(CancellationToken.None);
+            await Task.WhenAll(stdout, stderr);
+            // A sandbox that never began a check did not fail on the model: it could not run at all.
+            if (!state.Done && killedFor is null && state.Stage is null)
+                throw new SandboxUnavailableException(
+                    $"the sandbox exited before starting ({ExitDescription(process.ExitCode)}){(string.IsNullOrWhiteSpace(await stderr) ? "" : ": " + Trim(await stderr))}");
+
+            return Verdict(state, killedFor, process.ExitCode, await stderr, peakRss, o);
+        }
+        finally
+        {
+            try { Directory.Delete(workDir, recursive: true); }
+            catch (IOException ex) { logger.LogWarning(ex, "Could not remove the sandbox folder {Folder}", workDir); }
+        }
+    }
+
+    private ProcessStartInfo StartInfo(string sandbox, string workDir)
+    {
+        var info = new ProcessStartInfo(DotnetHost(), [sandbox])
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        // Nothing of the server's environment (connection strings, keys, tokens) reaches the model.
+        info.Environment.Clear();
+        info.Environment["HOME"] = workDir;
+        info.Environment["TMPDIR"] = workDir;
+        info.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        info.Environment["LANG"] = "C.UTF-8";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["DOTNET_gcServer"] = "0";
+        return info;
+    }
+
+    private sealed class RunState
+    {
+        public readonly List<CheckResult> Checks = [];
+        public string? Stage;
+        public PerformanceFigures? Figures;
+        public string? Runtime;
+        public bool Done;
+        public bool OutputOverflow;
+    }
+
+    private static async Task ReadReportAsync(StreamReader output, RunState state)
+    {
+        var total = 0;
+        while (await output.ReadLineAsync() is { } line)
+        {
+            total += line.Length;
+            if (total > MaxOutputBytes)
+            {
+                state.OutputOverflow = true;
+                continue; // keep draining so the child never blocks on a full pipe
+            }
+            SandboxMessage? message;
+            try
+            {
+                message = JsonSerializer.Deserialize<SandboxMessage>(line, SandboxMessage.Json);
+            }
+            catch (JsonException)
+            {
+                continue; // a native library printing to stdout is not part of the report
+            }
+            lock (state)
+            {
+                switch (message?.Type)
+                {
+                    case SandboxMessage.StageType: state.Stage = message.Stage; break;
+                    case SandboxMessage.CheckType when message.Check is not null: state.Checks.Add(message.Check); break;
+                    case SandboxMessage.FiguresType: state.Figures = message.Figures; state.Runtime = message.Runtime; break;
+                    case SandboxMessage.DoneType: state.Done = true; state.Runtime ??= message.Runtime; break;
+                }
+            }
+        }
+    }
+
+    private static async Task<string> ReadTailAsync(StreamReader error)
+    {
+        var tail = new StringBuilder();
+        var buffer = new char[4096];
+        int n;
+        while ((n = await error.ReadAsync(buffer)) > 0)
+        {
+            tail.Append(buffer, 0, n);
+            if (tail.Length > StderrTail * 2) tail.Remove(0, tail.Length - StderrTail);
+        }
+        return tail.Length > StderrTail ? tail.ToString(tail.Length - StderrTail, StderrTail) : tail.ToString();
+    }
+
+    /// <summary>Watches the child until it exits: memory every 50 ms, the clock, the lease. Returns why it was killed, if it was.</summary>
+    private async Task<(string? KilledFor, long PeakRss)> WatchAsync(Process process, RunState state,
+        Func<CancellationToken, Task<bool>> renewLease, ValidationOptions o, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var timeout = TimeSpan.FromSeconds(o.TimeoutSeconds);
+        var limit = o.MemoryLimitMiB * 1024 * 1024;
+        var nextHeartbeat = TimeSpan.FromSeconds(o.HeartbeatSeconds);
+        long peak = 0;
+        try
+        {
+            while (!process.HasExited)
+            {
+                var rss = ResidentBytes(process.Id);
+                peak = Math.Max(peak, rss);
+                if (rss > limit)
+                {
+                    Kill(process);
+                    return ($"exceeded the memory limit of {o.MemoryLimitMiB} MiB (resident memory reached {rss / (1024 * 1024)} MiB) and was stopped. "
+                        + "The model needs more memory than validation allows on these inputs: declare smaller metadata.smokeTestShapes, "
+                        + "or an operator may raise Registry:Validation:MemoryLimitMiB", peak);
+                }
+                if (clock.Elapsed > timeout)
+                {
+                    Kill(process);
+                    return ($"timed out after {o.TimeoutSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s and was stopped. "
+                        + "A loop that never ends, or inputs far larger than intended, are the usual causes; "
+                        + "an operator may raise Registry:Validation:TimeoutSeconds for models that are slow by design", peak);
+                }
+                if (clock.Elapsed > nextHeartbeat)
+                {
+                    nextHeartbeat = clock.Elapsed + TimeSpan.FromSeconds(o.HeartbeatSeconds);
+                    if (!await renewLease(ct))
+                    {
+                        Kill(process);
+                        throw new LeaseLostException();
+                    }
+                }
+                await Task.WhenAny(process.WaitForExitAsync(ct), Task.Delay(WatchInterval, ct));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            throw;
+        }
+        return (null, peak);
+    }
+
+    private ValidationOutcome Verdict(RunState state, string? killedFor, int exitCode, string stderr, long peakRss, ValidationOptions o)
+    {
+        var checks = state.Checks.ToList();
+        var interrupted = killedFor is not null || !state.Done;
+        if (interrupted)
+        {
+            var stage = state.Stage ?? CheckNames.Format;
+            var why = killedFor ?? $"the sandbox stopped unexpectedly ({ExitDescription(exitCode)}){(string.IsNullOrWhiteSpace(stderr) ? "" : ": " + Trim(stderr))}";
+            if (state.OutputOverflow) why += "; it also wrote more output than allowed";
+            if (checks.All(c => c.Name != stage))
+                checks.Add(new CheckResult(stage, CheckStatus.Failed, $"The {stage} check {Sentence(why)}", 0));
+            foreach (var name in CheckNames.All.Where(n => checks.All(c => c.Name != n)))
+                checks.Add(new CheckResult(name, CheckStatus.Skipped, $"Not run: the sandbox was stopped during the {stage} check.", 0));
+            logger.LogInformation("Sandbox stopped during {Stage}: {Why}", stage, why);
+        }
+        checks = CheckNames.All.Select(n => checks.FirstOrDefault(c => c.Name == n)).OfType<CheckResult>().ToList();
+
+        var failed = checks.FirstOrDefault(c => c.Status == CheckStatus.Failed);
+        var warnings = checks.Where(c => c.Status == CheckStatus.Warning).ToList();
+        var figures = state.Figures is { } f && f.PeakRssBytes == 0 && peakRss > 0 ? f with { PeakRssBytes = peakRss } : state.Figures;
+        var summary = failed is not null
+            ? $"Failed {failed.Name}: {failed.Message}"
+            : warnings.Count > 0
+                ? $"Passed with {warnings.Count} warning(s): {string.Join(" ", warnings.Select(w => $"{w.Name}: {w.Message}"))}"
+                : "Passed: every check succeeded.";
+        return new ValidationOutcome(failed is null ? ValidationStatus.Passed : ValidationStatus.Failed, summary, checks, figures, state.Runtime);
+    }
+
+    private static string Sentence(string why) => why.StartsWith("exceeded", StringComparison.Ordinal) || why.StartsWith("timed out", StringComparison.Ordinal)
+        ? why + "."
+        : "could not finish: " + why + ".";
+
+    private static string ExitDescription(int exitCode) => exitCode > 128
+        ? $"killed by signal {exitCode - 128}{SignalName(exitCode - 128)}"
+        : $"exit code {exitCode}";
+
+    private static string SignalName(int signal) => signal switch
+    {
+        4 => " (SIGILL)",
+        6 => " (SIGABRT)",
+        7 => " (SIGBUS)",
+        8 => " (SIGFPE)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        _ => "",
+    };
+
+    private static string Trim(string text)
+    {
+        var flat = string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return flat.Length > 600 ? flat[..600] + "…" : flat;
+    }
+
+    private static void Kill(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { /* already gone */ }
+    }
+
+    /// <summary>Resident memory of a process from /proc; 0 when it cannot be read (exited, not Linux).</summary>
+    internal static long ResidentBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        return 0;
+    }
+
+    private string SandboxPath()
+    {
+        var path = options.Value.SandboxPath ?? Path.Combine(AppContext.BaseDirectory, "Registry.Sandbox.dll");
+        if (!File.Exists(path))
+            throw new SandboxUnavailableException($"the sandbox program is missing: expected {Path.GetFileName(path)} beside the server (Registry:Validation:SandboxPath)");
+        return path;
+    }
+
+    /// <summary>The dotnet host that runs this server, found from the runtime's own folder.</summary>
+    private static string DotnetHost()
+    {
+        var runtime = RuntimeEnvironment.GetRuntimeDirectory(); // …/shared/Microsoft.NETCore.App/<version>/
+        var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        return File.Exists(host) ? host : "dotnet";
+    }
+}
