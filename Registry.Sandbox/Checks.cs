@@ -17,7 +17,10 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
     private string[] _outputNames = [];
     private double _loadMs;
 
-    private static string Num(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>Numbers as a person reads them: three decimals, or scientific notation for tiny ones (so 3e-05 is not "0").</summary>
+    internal static string Num(double v) => v != 0 && Math.Abs(v) < 0.001
+        ? v.ToString("0.###e+0", CultureInfo.InvariantCulture)
+        : v.ToString("0.###", CultureInfo.InvariantCulture);
 
     public bool Load()
     {
@@ -250,6 +253,14 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
             return expected.Bytes.AsSpan().SequenceEqual(actual.Bytes) ? new(0, 0, null) : new(double.NaN, double.NaN, "differs from the reference byte for byte");
 
         var floating = ElementTypes.IsFloatingPoint(expected.DataType);
+        // A relative tolerance finer than the type can represent would fail on rounding alone:
+        // float16 and bfloat16 results are allowed at least one unit in the last place.
+        rtol = expected.DataType switch
+        {
+            ElementTypes.Float16 => Math.Max(rtol, Math.Pow(2, -10)),
+            ElementTypes.BFloat16 => Math.Max(rtol, Math.Pow(2, -7)),
+            _ => rtol,
+        };
         double maxAbs = 0, maxRel = 0;
         string? mismatch = null;
         for (long i = 0; i < expected.ElementCount; i++)
@@ -295,11 +306,15 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
         // The source locations and C++ signatures mean nothing to the person reading the verdict.
         var message = SourceLocation().Replace(raw.Trim(), "");
         message = CppSignature().Replace(message, "");
+        message = TemplateNoise().Replace(message, "");
         return string.Join(' ', message.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"/onnxruntime_src/\S+:\d+\s*")]
     private static partial System.Text.RegularExpressions.Regex SourceLocation();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[with \w+ = [^\]]*\]\s*|::<lambda\(\)>\s*")]
+    private static partial System.Text.RegularExpressions.Regex TemplateNoise();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:onnxruntime|onnx)::[\w:<>~]+\((?:[^()]|\([^()]*\))*\)\s*(?:const\s*)?")]
     private static partial System.Text.RegularExpressions.Regex CppSignature();

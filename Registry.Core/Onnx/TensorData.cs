@@ -20,6 +20,9 @@ public sealed class TensorData
         Strings = strings;
     }
 
+    /// <summary>More elements than any reference part can hold.</summary>
+    public const long MaxElements = int.MaxValue / 16;
+
     public string Name { get; }
 
     /// <summary>ONNX data type code (<see cref="ElementTypes"/>).</summary>
@@ -62,7 +65,11 @@ public sealed class TensorData
         var dims = t.Dims.ToArray();
         var count = OnnxHeaderReader.ElementCount(dims);
         var type = ElementTypes.Name(t.DataType);
-        var shape = $"[{string.Join(", ", dims)}]";
+        var shape = dims.Length <= 8 ? $"[{string.Join(", ", dims)}]" : $"[{string.Join(", ", dims.Take(8))}, … {dims.Length} dims]";
+        // Reference data is bounded by the part size; a claim of more elements than any part holds is
+        // refused before anything is allocated for it.
+        if (count > MaxElements)
+            return Refuse(what, $"claims shape {shape}, more than {MaxElements:N0} elements: it is not a TensorProto that reference data could hold");
 
         if (t.DataType == ElementTypes.String)
         {

@@ -52,7 +52,7 @@ public static class ReferenceMatching
     public static RegistryError? CheckInputsComplete(IReadOnlyList<ValueSpec> inputs, IReadOnlyList<string> matched, int outputCount)
     {
         if (matched.Count == 0)
-            return outputCount > 0
+            return outputCount > 0 && inputs.Count > 0
                 ? RegistryError.Invalid("Invalid reference data", "Reference outputs were sent without reference inputs; send the inputs they were computed from as reference_input parts.")
                 : null;
         var missing = inputs.Select(i => i.Name).Except(matched).ToList();

@@ -88,5 +88,25 @@ public class SandboxUnitTests
     {
         const string raw = "[ErrorCode:Fail] /onnxruntime_src/onnxruntime/core/graph/model.cc:256 onnxruntime::Model::Model(onnx::ModelProto&&) Unknown model file format version.";
         Assert.Equal("[ErrorCode:Fail] Unknown model file format version.", Checks.RuntimeMessage(raw));
+        const string rnn = "[ErrorCode:Fail] Exception during initialization: /onnxruntime_src/onnxruntime/core/providers/cpu/rnn/rnn.h:48 onnxruntime::RNN<T>::RNN(const onnxruntime::OpKernelInfo&) [with T = float] layout_ == 0 was false. Batchwise recurrent operations (layout == 1) are not supported.";
+        Assert.Equal("[ErrorCode:Fail] Exception during initialization: layout_ == 0 was false. Batchwise recurrent operations (layout == 1) are not supported.", Checks.RuntimeMessage(rnn));
+    }
+
+    [Fact]
+    public void Tiny_differences_are_written_so_that_they_do_not_read_as_zero()
+    {
+        Assert.Equal("3.1e-5", Checks.Num(0.000031));
+        Assert.Equal("0.479", Checks.Num(0.4791));
+        Assert.Equal("0", Checks.Num(0));
+    }
+
+    [Fact]
+    public void Half_precision_outputs_are_allowed_one_unit_in_the_last_place()
+    {
+        static TensorData Bf16(ushort bits) => TensorData.Create("y", ElementTypes.BFloat16, [1], BitConverter.GetBytes(bits));
+        // 0x3EF5 and 0x3EF6 (0.4785 and 0.4805) are neighbouring bfloat16 values: a rounding-mode
+        // difference, not an error. Two steps apart is.
+        Assert.Null(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF6), 1e-3, 1e-5).Mismatch);
+        Assert.NotNull(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF8), 1e-3, 1e-5).Mismatch);
     }
 }

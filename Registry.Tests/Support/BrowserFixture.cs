@@ -12,7 +12,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
-    public RegistryApp App { get; } = new();
+    public RegistryApp App { get; } = new(Validations.Enabled());
 
     public IBrowser Browser { get; private set; } = null!;
 

@@ -8,8 +8,14 @@ using Registry.Core.Onnx.Proto;
 //   rss <pid>                          prints the process's current RSS in KiB (VmRSS).
 //   peak <pid>                         prints its peak RSS in KiB (VmHWM).
 //   reset-peak <pid>                   resets the peak RSS to the current RSS (Linux clear_refs).
+//   linear <path> <batch> <in> <out> [tag]   writes y = x·W + b with a [batch, in] input (W is in×out floats).
+//   ort <path> <runs> <threads>        times, in this process, session creation plus <runs> runs on
+//                                      synthesized inputs; prints milliseconds.
 return args switch
 {
+    ["linear", var path, var batch, var inputs, var outputs, ..] => WriteLinear(path, int.Parse(batch, CultureInfo.InvariantCulture),
+        int.Parse(inputs, CultureInfo.InvariantCulture), int.Parse(outputs, CultureInfo.InvariantCulture), args.Length > 5 ? args[5] : "bench"),
+    ["ort", var path, var runs, var threads] => TimeOrt(path, int.Parse(runs, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
     ["model", var path, var mib, ..] => WriteModel(path, long.Parse(mib, CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : "bench"),
     ["rss", var pid] => PrintStatus(pid, "VmRSS:"),
     ["peak", var pid] => PrintStatus(pid, "VmHWM:"),
@@ -53,6 +59,64 @@ static int WriteModel(string path, long mib, string tag)
         Name = name,
         Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = ElementTypes.Float, Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = n } } } } },
     };
+}
+
+static int WriteLinear(string path, int batch, int inputs, int outputs, string tag)
+{
+    var random = new Random(7);
+    var w = new float[inputs * outputs];
+    for (var i = 0; i < w.Length; i++) w[i] = random.NextSingle() - 0.5f;
+    var b = new float[outputs];
+    var graph = new GraphHeader { Name = "linear" };
+    graph.Input.Add(Tensor2("x", batch, inputs));
+    graph.Output.Add(Tensor2("y", batch, outputs));
+    graph.Node.Add(new NodeHeader { OpType = "MatMul", Name = "matmul", Input = { "x", "W" }, Output = { "xw" } });
+    graph.Node.Add(new NodeHeader { OpType = "Add", Name = "add", Input = { "xw", "b" }, Output = { "y" } });
+    var model = new ModelHeader { IrVersion = 8, ProducerName = "registry-bench", ProducerVersion = tag, Graph = graph };
+    model.OpsetImport.Add(new OperatorSetId { Domain = "", Version = 17 });
+    using var file = File.Create(path);
+    OnnxModelWriter.Write(file, model, [InitializerPayload.FromFloats("W", [inputs, outputs], w), InitializerPayload.FromFloats("b", [outputs], b)]);
+    Console.WriteLine($"{path}: {file.Length:N0} bytes");
+    return 0;
+
+    static ValueInfo Tensor2(string name, long rows, long cols) => new()
+    {
+        Name = name,
+        Type = new TypeProto
+        {
+            TensorType = new TypeProto.Types.Tensor
+            {
+                ElemType = ElementTypes.Float,
+                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = rows }, new TensorShapeProto.Types.Dimension { DimValue = cols } } },
+            },
+        },
+    };
+}
+
+/// <summary>The in-process baseline: what the sandbox does at its core, without process or registry around it.</summary>
+static int TimeOrt(string path, int runs, int threads)
+{
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
+    {
+        LogSeverityLevel = Microsoft.ML.OnnxRuntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        IntraOpNumThreads = threads,
+        InterOpNumThreads = 1,
+    };
+    using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, options);
+    var meta = session.InputMetadata.Single();
+    var shape = meta.Value.Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray();
+    var data = new float[shape.Aggregate(1L, (a, d) => a * d)];
+    var random = new Random(1);
+    for (var i = 0; i < data.Length; i++) data[i] = random.NextSingle();
+    using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(data, shape);
+    using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+    for (var i = 0; i < runs; i++)
+    {
+        using var results = session.Run(runOptions, [meta.Key], [input], session.OutputNames);
+    }
+    Console.WriteLine(clock.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture));
+    return 0;
 }
 
 static void WriteNoise(Stream stream, long length, int seed)

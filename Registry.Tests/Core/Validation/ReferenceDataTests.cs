@@ -61,6 +61,17 @@ public class ReferenceDataTests
     }
 
     [Fact]
+    public void A_tensor_claiming_billions_of_elements_is_refused_before_anything_is_allocated()
+    {
+        var t = new TensorProto { Name = "t", DataType = ElementTypes.Float, Dims = { 1_000_000, 1_000_000 } };
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var result = TensorData.Parse(t.ToByteArray(), "reference_input[0]");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.False(result.IsSuccess);
+        Assert.Contains("claims shape [1000000, 1000000], more than", result.Error!.Detail);
+    }
+
+    [Fact]
     public void References_match_by_name_else_by_position()
     {
         var byName = ReferenceMatching.Match(Inputs, [Tensor("mask", ElementTypes.Bool, [3], 3), Tensor("image", ElementTypes.Float, [2, 3], 6)], "reference_input");
@@ -99,6 +110,7 @@ public class ReferenceDataTests
         Assert.Equal("Reference inputs cover 'image' but not 'mask'; send one reference_input per graph input.", error!.Detail);
         Assert.Contains("without reference inputs", ReferenceMatching.CheckInputsComplete(Inputs, [], 1)!.Detail);
         Assert.Null(ReferenceMatching.CheckInputsComplete(Inputs, [], 0));
+        Assert.Null(ReferenceMatching.CheckInputsComplete([], [], 1)); // a graph without inputs (a constant) has outputs only
     }
 
     [Fact]

@@ -124,11 +124,11 @@ public class ValidationApiTests : IAsyncLifetime
         int? sandbox = null;
         for (var i = 0; i < 100 && sandbox is null; i++)
         {
-            sandbox = SandboxProcesses().FirstOrDefault();
+            sandbox = SandboxProcesses().Select(pid => (int?)pid).FirstOrDefault();
             if (sandbox is null) await Task.Delay(50);
         }
-        Assert.NotNull(sandbox);
-        await Task.Delay(500); // into the smoke run
+        Assert.True(sandbox > 0, "the sandbox of this test's upload was not found"); // never kill(0): that is the whole process group
+        await Task.Delay(500); // into the smoke run, which never ends on its own
         System.Diagnostics.Process.GetProcessById(sandbox.Value).Kill();
 
         var validation = await Validations.WaitAsync(_client, "killed", 1);
@@ -170,14 +170,10 @@ public class ValidationApiTests : IAsyncLifetime
         Assert.Empty(_app.TempFiles());
     }
 
-    private static IEnumerable<int> SandboxProcesses() =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && Environment.ProcessId != pid)
-            .Where(pid =>
-            {
-                try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("Registry.Sandbox.dll", StringComparison.Ordinal); }
-                catch (IOException) { return false; }
-                catch (UnauthorizedAccessException) { return false; }
-            });
+    /// <summary>
+    /// Sandboxes of this test's server: other tests' in-process servers share the parent process, so
+    /// the sandbox's working folder (its HOME, under this app's data folder) tells them apart.
+    /// </summary>
+    private IEnumerable<int> SandboxProcesses() =>
+        ProcessTable.ChildrenRunning(Environment.ProcessId, "Registry.Sandbox.dll", $"HOME={_app.DataDirectory}");
 }

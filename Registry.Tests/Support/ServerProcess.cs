@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Registry.Tests.Support;
+
+/// <summary>The registry as a separate process (dotnet Registry.Web.dll), for tests that kill it.</summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string> settings)
+    {
+        var web = WebBuildOutput();
+        var port = FreePort();
+        var info = new ProcessStartInfo(DotnetHost(), [Path.Combine(web, "Registry.Web.dll"), "--urls", $"http://127.0.0.1:{port}",
+            $"--Registry:Storage:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning"])
+        {
+            WorkingDirectory = web,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in settings) info.ArgumentList.Add($"--{key}={value}");
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var probe = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 150; i++)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode} during start-up");
+            try
+            {
+                if ((await probe.GetAsync("/api/v1/models")).IsSuccessStatusCode) return server;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        server.Dispose();
+        throw new TimeoutException("the server did not answer within 15 s");
+    }
+
+    public HttpClient Client() => new() { BaseAddress = Address };
+
+    /// <summary>SIGKILL: no shutdown handlers, no flushing, exactly like a crash or an OOM kill.</summary>
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
+    /// <summary>Processes whose parent is this server and that run the sandbox.</summary>
+    public IReadOnlyList<int> SandboxChildren() => ProcessTable.ChildrenRunning(Pid, "Registry.Sandbox.dll");
+
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+
+    private static string WebBuildOutput()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(TestData.RepoRoot, "Registry.Web", "bin", configuration, "net10.0");
+        if (!File.Exists(Path.Combine(path, "Registry.Web.dll")))
+            throw new FileNotFoundException($"Registry.Web is not built at {path}; the test build builds it.");
+        return path;
+    }
+
+    private static string DotnetHost()
+    {
+        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var host = Path.Combine(root, "dotnet");
+        return File.Exists(host) ? host : "dotnet";
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Reads /proc to find a process's children.</summary>
+public static class ProcessTable
+{
+    /// <summary>Children of <paramref name="parent"/> whose command line contains a fragment and, when given, whose environment contains another.</summary>
+    public static IReadOnlyList<int> ChildrenRunning(int parent, string commandFragment, string? environmentFragment = null)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                if (ppid == parent && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(commandFragment, StringComparison.Ordinal) &&
+                    (environmentFragment is null || File.ReadAllText(Path.Combine(dir, "environ")).Contains(environmentFragment, StringComparison.Ordinal)))
+                    found.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
+    }
+
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+}

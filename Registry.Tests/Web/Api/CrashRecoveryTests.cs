@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Web.Api;
+
+public class CrashRecoveryTests
+{
+    [Fact]
+    public async Task A_validation_interrupted_by_kill_9_completes_once_after_restart()
+    {
+        var data = RegistryApp.NewDataDirectory();
+        var settings = new Dictionary<string, string>
+        {
+            ["Registry:Validation:LeaseSeconds"] = "2",
+            ["Registry:Validation:HeartbeatSeconds"] = "0.5",
+            ["Registry:Validation:PollSeconds"] = "0.2",
+            ["Registry:Validation:PerformanceRuns"] = "1",
+            ["Registry:Validation:TimeoutSeconds"] = "60",
+        };
+        try
+        {
+            int[] orphans;
+            using (var first = await ServerProcess.StartAsync(data, settings))
+            {
+                var client = first.Client();
+                // About three seconds of looping per run: long enough to be killed in the middle.
+                (await client.UploadAsync("slow", AdversarialModels.Loop(6_000_000))).EnsureSuccessStatusCode();
+                await WaitForStatusAsync(client, "Running");
+                orphans = [.. first.SandboxChildren()];
+                Assert.NotEmpty(orphans);
+
+                first.KillHard();
+            }
+
+            // The sandbox notices its server is gone and stops, rather than running on unwatched.
+            for (var i = 0; i < 50 && orphans.Any(ProcessTable.IsAlive); i++) await Task.Delay(100);
+            Assert.DoesNotContain(orphans, ProcessTable.IsAlive);
+
+            using var second = await ServerProcess.StartAsync(data, settings);
+            var validation = await Validations.WaitAsync(second.Client(), "slow", 1, TimeSpan.FromSeconds(60));
+
+            Assert.Equal("Passed", validation.GetProperty("status").GetString());
+            Assert.Equal(2, validation.GetProperty("attempts").GetInt32());
+            await using var app = new RegistryApp(dataDirectory: data);
+            second.Dispose();
+            var (runs, completions) = await app.DbAsync(async db => (
+                await db.ValidationRuns.CountAsync(),
+                await db.AuditEvents.CountAsync(e => e.Action == "validation.completed")));
+            Assert.Equal((1, 1), (runs, completions));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    private static async Task WaitForStatusAsync(HttpClient client, string status)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var response = await client.GetAsync("/api/v1/models/slow/versions/1/validation");
+            if (response.IsSuccessStatusCode && (await response.JsonAsync()).GetProperty("status").GetString() == status) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"validation never reached {status}");
+    }
+}

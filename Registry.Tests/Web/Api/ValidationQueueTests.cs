@@ -1,0 +1,127 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Registry.Core.Catalog;
+using Registry.Core.Validation;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Web.Api;
+
+/// <summary>The queue's promises, exercised directly: leases, stale results, bounded attempts, the stage rule.</summary>
+public class ValidationQueueTests : IAsyncLifetime
+{
+    // No worker runs here: the test plays the worker, so every claim is its own.
+    private readonly RegistryApp _app = new(new Dictionary<string, string?>
+    {
+        ["Registry:Validation:LeaseSeconds"] = "1",
+        ["Registry:Validation:HeartbeatSeconds"] = "0.5",
+        ["Registry:Validation:MaxAttempts"] = "2",
+    });
+
+    private ValidationQueue Queue => _app.Services.GetRequiredService<ValidationQueue>();
+
+    public async Task InitializeAsync() => (await _app.CreateClient().UploadAsync("queued", OnnxModels.Identity())).EnsureSuccessStatusCode();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private static ValidationOutcome Passed => new(ValidationStatus.Passed, "Passed: every check succeeded.",
+        [new CheckResult(CheckNames.Format, CheckStatus.Passed, "ok", 1)], new PerformanceFigures(3, 1, 2, 2, 5, 1 << 20), "onnxruntime test");
+
+    private async Task<(ValidationStatus Version, int Runs, int Attempts)> StateAsync() => await _app.DbAsync(async db =>
+    {
+        var version = await db.Versions.SingleAsync();
+        var runs = await db.ValidationRuns.Where(r => r.VersionId == version.Id).ToListAsync();
+        return (version.ValidationStatus, runs.Count, runs.Max(r => r.Attempts));
+    });
+
+    [Fact]
+    public async Task A_claim_whose_lease_expired_is_claimed_again_and_the_stale_worker_cannot_report()
+    {
+        var first = await Queue.TryClaimAsync("worker-a", CancellationToken.None);
+        Assert.NotNull(first);
+        Assert.Equal(("queued", 1, 1), (first.Model, first.Version, first.Attempt));
+        Assert.Null(await Queue.TryClaimAsync("worker-b", CancellationToken.None)); // leased
+        Assert.Equal(ValidationStatus.Running, (await StateAsync()).Version);
+
+        await Task.Delay(1200); // worker-a "dies": no heartbeat
+        var second = await Queue.TryClaimAsync("worker-b", CancellationToken.None);
+        Assert.NotNull(second);
+        Assert.Equal(2, second.Attempt);
+        Assert.NotEqual(first.Token, second.Token);
+
+        Assert.False(await Queue.RenewAsync(first, CancellationToken.None));
+        Assert.False(await Queue.CompleteAsync(first, Passed, CancellationToken.None));
+        Assert.True(await Queue.CompleteAsync(second, Passed, CancellationToken.None));
+        Assert.False(await Queue.CompleteAsync(second, Passed, CancellationToken.None)); // exactly one result
+
+        Assert.Equal((ValidationStatus.Passed, 1, 2), await StateAsync());
+        var metrics = await _app.DbAsync(db => db.Metrics.Where(m => m.IsSystem).Select(m => m.Key).OrderBy(k => k).ToListAsync());
+        Assert.Equal(["latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "load_time_ms", "peak_rss_mb"], metrics);
+    }
+
+    [Fact]
+    public async Task A_renewed_lease_keeps_the_job()
+    {
+        var claim = await Queue.TryClaimAsync("worker-a", CancellationToken.None);
+        for (var i = 0; i < 4; i++)
+        {
+            await Task.Delay(400);
+            Assert.True(await Queue.RenewAsync(claim!, CancellationToken.None));
+        }
+        Assert.Null(await Queue.TryClaimAsync("worker-b", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Attempts_are_bounded_when_the_validator_keeps_dying()
+    {
+        await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Task.Delay(1200);
+        await Queue.TryClaimAsync("b", CancellationToken.None);
+        await Task.Delay(1200);
+
+        Assert.Null(await Queue.TryClaimAsync("c", CancellationToken.None));
+        var validation = (await Queue.GetLatestAsync("queued", 1, CancellationToken.None)).Value;
+        Assert.Equal(ValidationStatus.Failed, validation.Status);
+        Assert.Contains("stopped 2 times", validation.Summary);
+    }
+
+    [Fact]
+    public async Task Infrastructure_failures_requeue_until_attempts_run_out_and_shutdown_does_not_count()
+    {
+        var claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Queue.ReleaseAsync(claim!, "the server is stopping", countAttempt: false, CancellationToken.None);
+        Assert.Equal((ValidationStatus.Pending, 1, 0), await StateAsync());
+
+        claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Queue.ReleaseAsync(claim!, "the sandbox program is missing", countAttempt: true, CancellationToken.None);
+        Assert.Equal(ValidationStatus.Pending, (await StateAsync()).Version);
+        claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Queue.ReleaseAsync(claim!, "the sandbox program is missing", countAttempt: true, CancellationToken.None);
+
+        var validation = (await Queue.GetLatestAsync("queued", 1, CancellationToken.None)).Value;
+        Assert.Equal(ValidationStatus.Failed, validation.Status);
+        Assert.Contains("could not run (the sandbox program is missing) after 2 attempts", validation.Summary);
+        Assert.Contains("not of the model", validation.Summary);
+    }
+
+    [Fact]
+    public async Task A_version_leaves_stage_None_only_after_its_validation_passed()
+    {
+        var lifecycle = _app.Services.CreateScope().ServiceProvider.GetRequiredService<VersionLifecycle>();
+
+        var pending = await lifecycle.CheckCanLeaveNoneAsync("queued", 1);
+        Assert.Equal("queued v1 cannot leave stage None: its validation is still Pending. Wait for it to pass.", pending!.Detail);
+
+        var claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Queue.CompleteAsync(claim!, new ValidationOutcome(ValidationStatus.Failed, "Failed smoke: boom",
+            [new CheckResult(CheckNames.Smoke, CheckStatus.Failed, "The model failed to run.", 1)], null, null), CancellationToken.None);
+        var failed = await lifecycle.CheckCanLeaveNoneAsync("queued", 1);
+        Assert.Equal(Registry.Core.ErrorKind.Conflict, failed!.Kind);
+        Assert.Contains("its latest validation failed (failed check: smoke — The model failed to run.)", failed.Detail);
+
+        await Queue.RequeueAsync("queued", 1, "tester", CancellationToken.None);
+        claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        await Queue.CompleteAsync(claim!, Passed, CancellationToken.None);
+        Assert.Null(await lifecycle.CheckCanLeaveNoneAsync("queued", 1));
+        Assert.Equal(Registry.Core.ErrorKind.NotFound, (await lifecycle.CheckCanLeaveNoneAsync("queued", 5))!.Kind);
+    }
+}
