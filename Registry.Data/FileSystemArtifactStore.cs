@@ -36,7 +36,7 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
                     total += n;
                     if (total > maxBytes)
                         return new RegistryError(ErrorKind.TooLarge, "File too large",
-                            $"The file is larger than the limit of {Format(maxBytes)}. Raise Registry:Upload:MaxFileBytes on the server if models this large are expected.");
+                            $"The file is larger than the limit of {ByteSize.Format(maxBytes)}. Raise Registry:Upload:MaxFileBytes on the server if models this large are expected.");
                     receive = ReadChunkAsync(content, next, cancellationToken);
                     await WriteAsync(file, current.AsMemory(0, n), cancellationToken);
                     hash.AppendData(current, 0, n);
@@ -197,13 +197,6 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
             logger.LogWarning(ex, "Could not delete {Path}", path);
         }
     }
-
-    private static string Format(long bytes) => bytes switch
-    {
-        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
-        >= 1L << 20 when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
-        _ => $"{bytes:N0} bytes",
-    };
 
     [GeneratedRegex("^sha256/[0-9a-f]{2}/[0-9a-f]{64}$")]
     private static partial Regex StorageKeyPattern();

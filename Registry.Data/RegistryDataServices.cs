@@ -59,6 +59,10 @@ public static class RegistryDataServices
             var store = services.GetRequiredService<FileSystemArtifactStore>();
             var stale = store.DeleteStaleTempFiles();
             if (stale > 0) logger.LogWarning("Deleted {Count} incomplete upload(s) left by an earlier run", stale);
+            // Working folders of sandboxes that were running when the server stopped.
+            var sandboxes = Path.Combine(paths.Root, "sandbox");
+            if (Directory.Exists(sandboxes))
+                foreach (var folder in Directory.EnumerateDirectories(sandboxes)) Directory.Delete(folder, recursive: true);
             var keys = await db.Artifacts.AsNoTracking().Select(a => a.StorageKey).ToListAsync(ct);
             store.DeleteOrphans(keys.ToHashSet(StringComparer.Ordinal));
         }

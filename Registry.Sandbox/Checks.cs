@@ -16,6 +16,10 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
     private OrtValue[] _inputs = [];
     private string[] _outputNames = [];
     private double _loadMs;
+    private double _smokeRunMs;
+
+    /// <summary>Time since the sandbox started, against which its timeout runs.</summary>
+    public static readonly Stopwatch SandboxClock = Stopwatch.StartNew();
 
     /// <summary>Numbers as a person reads them: three decimals, or scientific notation for tiny ones (so 3e-05 is not "0").</summary>
     internal static string Num(double v) => v != 0 && Math.Abs(v) < 0.001
@@ -67,7 +71,9 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
 
         try
         {
+            var run = Stopwatch.StartNew();
             using var results = _session!.Run(new RunOptions(), _inputNames, _inputs, _outputNames);
+            _smokeRunMs = run.Elapsed.TotalMilliseconds;
             var outputs = results.Select((value, i) => Tensors.FromOrtValue(_outputNames[i], value)).ToList();
             var shapeProblems = CheckOutputShapes(outputs);
             var source = synthesized ? "synthesized inputs" : "the reference inputs";
@@ -134,8 +140,8 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
                 continue;
             }
             var comparison = Compare(expected.Value, actual, job.Limits.RelativeTolerance, job.Limits.AbsoluteTolerance);
-            figures[$"{file.Name}.maxAbsError"] = comparison.MaxAbs;
-            figures[$"{file.Name}.maxRelError"] = comparison.MaxRel;
+            if (double.IsFinite(comparison.MaxAbs)) figures[$"{file.Name}.maxAbsError"] = comparison.MaxAbs;
+            if (double.IsFinite(comparison.MaxRel)) figures[$"{file.Name}.maxRelError"] = comparison.MaxRel;
             if (comparison.Mismatch is { } mismatch) firstMismatch ??= $"output '{file.Name}' {mismatch}";
         }
         var tolerance = $"rtol {job.Limits.RelativeTolerance.ToString("0.##########", CultureInfo.InvariantCulture)}, atol {job.Limits.AbsoluteTolerance.ToString("0.##########", CultureInfo.InvariantCulture)}";
@@ -151,14 +157,28 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
         report.Stage(CheckNames.Performance);
         var clock = Stopwatch.StartNew();
         var budget = TimeSpan.FromSeconds(job.Limits.PerformanceBudgetSeconds);
+        // Never start a run that would carry the sandbox past its timeout: a slow but correct model
+        // must not fail for being timed. The smoke run tells how long one run takes.
+        var deadline = TimeSpan.FromSeconds(job.Limits.TimeoutSeconds) - TimeSpan.FromSeconds(2);
         var times = new List<double>();
         using var runOptions = new RunOptions();
+        var last = _smokeRunMs;
         // The smoke run was the warm-up.
-        while (times.Count < job.Limits.PerformanceRuns && clock.Elapsed < budget)
+        while (times.Count < job.Limits.PerformanceRuns && clock.Elapsed < budget
+               && SandboxClock.Elapsed + TimeSpan.FromMilliseconds(last * 1.5) < deadline)
         {
             var run = Stopwatch.StartNew();
             using var results = _session!.Run(runOptions, _inputNames, _inputs, _outputNames);
-            times.Add(run.Elapsed.TotalMilliseconds);
+            last = run.Elapsed.TotalMilliseconds;
+            times.Add(last);
+        }
+        if (times.Count == 0)
+        {
+            var skipped = new PerformanceFigures(Math.Round(_loadMs, 3), null, null, null, 0, ParentWatch.PeakRssBytes());
+            report.Check(new CheckResult(CheckNames.Performance, CheckStatus.Skipped,
+                $"One run takes {Num(_smokeRunMs / 1000)} s; the {job.Limits.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s limit leaves no time for timed runs. Load time was {Num(_loadMs)} ms.",
+                clock.Elapsed.TotalMilliseconds));
+            return skipped;
         }
         times.Sort();
         var figures = new PerformanceFigures(Math.Round(_loadMs, 3), Percentile(times, 50), Percentile(times, 95), Percentile(times, 99), times.Count, ParentWatch.PeakRssBytes());
@@ -253,6 +273,15 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
             return expected.Bytes.AsSpan().SequenceEqual(actual.Bytes) ? new(0, 0, null) : new(double.NaN, double.NaN, "differs from the reference byte for byte");
 
         var floating = ElementTypes.IsFloatingPoint(expected.DataType);
+        if (!floating)
+        {
+            // Integers and booleans must match exactly; comparing bytes keeps 64-bit values exact.
+            for (long i = 0; i < expected.ElementCount; i++)
+                if (!expected.SameElement(actual, i))
+                    return new(Math.Abs(actual.GetDouble(i) - expected.GetDouble(i)), double.NaN,
+                        $"differs at element {i}: {actual.FormatElement(i)} instead of {expected.FormatElement(i)}");
+            return new(0, 0, null);
+        }
         // A relative tolerance finer than the type can represent would fail on rounding alone:
         // float16 and bfloat16 results are allowed at least one unit in the last place.
         rtol = expected.DataType switch
@@ -266,7 +295,7 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
         for (long i = 0; i < expected.ElementCount; i++)
         {
             double e = expected.GetDouble(i), a = actual.GetDouble(i);
-            if (floating && (double.IsNaN(e) || double.IsNaN(a) || double.IsInfinity(e) || double.IsInfinity(a)))
+            if (double.IsNaN(e) || double.IsNaN(a) || double.IsInfinity(e) || double.IsInfinity(a))
             {
                 if (!(double.IsNaN(e) && double.IsNaN(a)) && !e.Equals(a))
                     mismatch ??= $"differs at element {i}: {Num(a)} instead of {Num(e)}";
@@ -275,7 +304,7 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
             var abs = Math.Abs(a - e);
             maxAbs = Math.Max(maxAbs, abs);
             if (e != 0) maxRel = Math.Max(maxRel, abs / Math.Abs(e));
-            var allowed = floating ? atol + rtol * Math.Abs(e) : 0;
+            var allowed = atol + rtol * Math.Abs(e);
             if (abs > allowed) mismatch ??= $"differs at element {i}: {Num(a)} instead of {Num(e)} (|difference| {Num(abs)} > {Num(allowed)})";
         }
         return new(maxAbs, maxRel, mismatch);

@@ -10,6 +10,7 @@ internal static class SandboxProgram
 {
     public static int Main()
     {
+        _ = Checks.SandboxClock; // start the clock the timeout is measured against
         ParentWatch.Start();
         var report = new Reporter(Console.Out);
         SandboxJob? job;

@@ -127,13 +127,13 @@ public sealed class CatalogCommands(
         {
             var ofKind = references.Where(r => r.Kind == kind).ToList();
             var part = kind == ReferenceKind.Input ? "reference_input" : "reference_output";
-            var tensors = new List<TensorData>();
+            var tensors = new List<ITensorDescription>();
             for (var i = 0; i < ofKind.Count; i++)
             {
+                // Described from the wire format, values skipped: checking reference data costs the
+                // server almost no memory, however large the parts.
                 await using var stream = ofKind[i].File.OpenRead();
-                var bytes = new byte[stream.Length];
-                await stream.ReadExactlyAsync(bytes, ct);
-                var tensor = TensorData.Parse(bytes, $"{part}[{i}]");
+                var tensor = TensorDescription.Read(stream, $"{part}[{i}]");
                 if (!tensor.IsSuccess) return tensor.Error!;
                 tensors.Add(tensor.Value);
             }

@@ -154,7 +154,8 @@ public static class OnnxHeaderReader
 
     private static Dim ToDim(TensorShapeProto.Types.Dimension d) => d.ValueCase switch
     {
-        TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => new Dim(d.DimValue, null),
+        // ONNX Runtime reads a negative size as "free", like an unnamed symbolic dimension.
+        TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue when d.DimValue >= 0 => new Dim(d.DimValue, null),
         TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam when d.DimParam.Length > 0 => new Dim(null, d.DimParam),
         _ => Dim.Unknown,
     };

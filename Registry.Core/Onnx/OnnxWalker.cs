@@ -15,10 +15,15 @@ public static class OnnxWalker
                     yield return item;
     }
 
-    /// <summary>Every tensor header: initializers, sparse initializers and tensors held in node attributes.</summary>
+    /// <summary>
+    /// Every tensor header: initializers and sparse initializers of every graph (main graph,
+    /// subgraphs, subgraphs inside local functions) and tensors held in node attributes.
+    /// </summary>
     public static IEnumerable<TensorHeader> Tensors(ModelHeader model)
     {
-        foreach (var t in GraphTensors(model.Graph)) yield return t;
+        foreach (var t in Initializers(model.Graph)) yield return t;
+        // Nodes() visits every node at every depth, function bodies included; each node's attributes
+        // hold its constant tensors and the subgraphs whose initializers are not yet counted.
         foreach (var (node, _) in Nodes(model))
             foreach (var attribute in node.Attribute)
             {
@@ -27,6 +32,9 @@ public static class OnnxWalker
                 foreach (var s in SparseParts(attribute.SparseTensor)) yield return s;
                 foreach (var sparse in attribute.SparseTensors)
                     foreach (var s in SparseParts(sparse)) yield return s;
+                foreach (var t in Initializers(attribute.G)) yield return t;
+                foreach (var g in attribute.Graphs)
+                    foreach (var t in Initializers(g)) yield return t;
             }
     }
 
@@ -53,19 +61,13 @@ public static class OnnxWalker
         }
     }
 
-    private static IEnumerable<TensorHeader> GraphTensors(GraphHeader? graph)
+    /// <summary>A graph's own initializers, not those of its subgraphs.</summary>
+    private static IEnumerable<TensorHeader> Initializers(GraphHeader? graph)
     {
         if (graph is null) yield break;
         foreach (var t in graph.Initializer) yield return t;
         foreach (var sparse in graph.SparseInitializer)
             foreach (var s in SparseParts(sparse)) yield return s;
-        foreach (var node in graph.Node)
-            foreach (var attribute in node.Attribute)
-            {
-                foreach (var t in GraphTensors(attribute.G)) yield return t;
-                foreach (var g in attribute.Graphs)
-                    foreach (var t in GraphTensors(g)) yield return t;
-            }
     }
 
     private static IEnumerable<TensorHeader> SparseParts(SparseTensorHeader? sparse)

@@ -9,7 +9,7 @@ namespace Registry.Core.Onnx;
 /// A tensor's values decoded from a serialized TensorProto into one little-endian buffer in the
 /// element type's packed layout (what ONNX Runtime expects), or a list of strings.
 /// </summary>
-public sealed class TensorData
+public sealed class TensorData : ITensorDescription
 {
     private TensorData(string name, int dataType, long[] dims, byte[] bytes, string[]? strings)
     {
@@ -53,89 +53,57 @@ public sealed class TensorData
 
     public static Result<TensorData> FromProto(TensorProto t, string what)
     {
-        if (!ElementTypes.IsKnown(t.DataType))
-            return Refuse(what, t.DataType == 0
-                ? "has no data type: it is not a TensorProto (sequence, map and optional values are not supported as reference data)"
-                : $"has the unknown data type {t.DataType}");
-        if (t.Dims.Any(d => d < 0))
-            return Refuse(what, $"has a negative dimension in [{string.Join(", ", t.Dims)}]");
-        if (t.DataLocation == 1 || t.ExternalData.Count > 0)
-            return Refuse(what, "keeps its values in an external file; reference data must hold its values itself");
-
         var dims = t.Dims.ToArray();
-        var count = OnnxHeaderReader.ElementCount(dims);
-        var type = ElementTypes.Name(t.DataType);
-        var shape = dims.Length <= 8 ? $"[{string.Join(", ", dims)}]" : $"[{string.Join(", ", dims.Take(8))}, … {dims.Length} dims]";
-        // Reference data is bounded by the part size; a claim of more elements than any part holds is
-        // refused before anything is allocated for it.
-        if (count > MaxElements)
-            return Refuse(what, $"claims shape {shape}, more than {MaxElements:N0} elements: it is not a TensorProto that reference data could hold");
+        var problem = TensorDescription.Check(what, t.DataType, dims, t.DataLocation == 1 || t.ExternalData.Count > 0,
+            t.HasRawData ? t.RawData.Length : null,
+            new TensorDescription.ValueCounts(t.FloatData.Count, t.DoubleData.Count, t.Int32Data.Count, t.Int64Data.Count, t.Uint64Data.Count, t.StringData.Count));
+        if (problem is not null) return problem;
 
         if (t.DataType == ElementTypes.String)
-        {
-            if (t.StringData.Count != count)
-                return Refuse(what, $"is a string tensor of shape {shape} ({count} elements) but holds {t.StringData.Count} strings");
             return new TensorData(t.Name, t.DataType, dims, [], t.StringData.Select(s => s.ToStringUtf8()).ToArray());
-        }
-
-        var expectedBytes = ElementTypes.ByteLength(t.DataType, count);
         if (t.HasRawData)
-        {
-            if (t.RawData.Length != expectedBytes)
-                return Refuse(what, $"is {type} of shape {shape}, which needs {expectedBytes:N0} bytes of raw_data, but has {t.RawData.Length:N0}");
             return new TensorData(t.Name, t.DataType, dims, t.RawData.ToByteArray(), null);
-        }
 
+        var count = OnnxHeaderReader.ElementCount(dims);
+        var expectedBytes = ElementTypes.ByteLength(t.DataType, count);
         var bytes = new byte[expectedBytes];
         var span = bytes.AsSpan();
-        int held;
+        // TensorDescription.Check has matched the value count to the dims.
         switch (t.DataType)
         {
             case ElementTypes.Float:
-                held = t.FloatData.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], t.FloatData[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], t.FloatData[i]);
                 break;
             case 14: // complex64: two floats an element
-                held = t.FloatData.Count / 2;
-                if (held == count) for (var i = 0; i < t.FloatData.Count; i++) BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], t.FloatData[i]);
+                for (var i = 0; i < t.FloatData.Count; i++) BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], t.FloatData[i]);
                 break;
             case ElementTypes.Double:
-                held = t.DoubleData.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteDoubleLittleEndian(span[(i * 8)..], t.DoubleData[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteDoubleLittleEndian(span[(i * 8)..], t.DoubleData[i]);
                 break;
             case 15: // complex128: two doubles an element
-                held = t.DoubleData.Count / 2;
-                if (held == count) for (var i = 0; i < t.DoubleData.Count; i++) BinaryPrimitives.WriteDoubleLittleEndian(span[(i * 8)..], t.DoubleData[i]);
+                for (var i = 0; i < t.DoubleData.Count; i++) BinaryPrimitives.WriteDoubleLittleEndian(span[(i * 8)..], t.DoubleData[i]);
                 break;
             case ElementTypes.Int64:
-                held = t.Int64Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteInt64LittleEndian(span[(i * 8)..], t.Int64Data[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteInt64LittleEndian(span[(i * 8)..], t.Int64Data[i]);
                 break;
             case ElementTypes.UInt32:
-                held = t.Uint64Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteUInt32LittleEndian(span[(i * 4)..], (uint)t.Uint64Data[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteUInt32LittleEndian(span[(i * 4)..], (uint)t.Uint64Data[i]);
                 break;
             case ElementTypes.UInt64:
-                held = t.Uint64Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteUInt64LittleEndian(span[(i * 8)..], t.Uint64Data[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteUInt64LittleEndian(span[(i * 8)..], t.Uint64Data[i]);
                 break;
             case ElementTypes.Int32:
-                held = t.Int32Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteInt32LittleEndian(span[(i * 4)..], t.Int32Data[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteInt32LittleEndian(span[(i * 4)..], t.Int32Data[i]);
                 break;
             case ElementTypes.Int16 or ElementTypes.UInt16 or ElementTypes.Float16 or ElementTypes.BFloat16:
-                held = t.Int32Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) BinaryPrimitives.WriteUInt16LittleEndian(span[(i * 2)..], (ushort)t.Int32Data[i]);
+                for (var i = 0; i < count; i++) BinaryPrimitives.WriteUInt16LittleEndian(span[(i * 2)..], (ushort)t.Int32Data[i]);
                 break;
             case ElementTypes.Int8 or ElementTypes.UInt8 or ElementTypes.Bool or 17 or 18 or 19 or 20 or 24:
-                held = t.Int32Data.Count;
-                if (held == count) for (var i = 0; i < held; i++) span[i] = (byte)t.Int32Data[i];
+                for (var i = 0; i < count; i++) span[i] = (byte)t.Int32Data[i];
                 break;
             default:
-                return Refuse(what, $"is {type}; store its values in raw_data");
+                throw new InvalidOperationException($"{ElementTypes.Name(t.DataType)} values must be in raw_data; TensorDescription.Check refuses them otherwise.");
         }
-        if (held != count)
-            return Refuse(what, $"is {type} of shape {shape} ({count:N0} elements) but holds {held:N0} values");
         return new TensorData(t.Name, t.DataType, dims, bytes, null);
     }
 
@@ -159,6 +127,26 @@ public sealed class TensorData
             ElementTypes.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(s[(int)(i * 8)..]),
             _ => throw new NotSupportedException($"{ElementTypes.Name(DataType)} values are compared byte for byte."),
         };
+    }
+
+    /// <summary>Element <paramref name="i"/> written exactly (integers are not rounded through double).</summary>
+    public string FormatElement(long i)
+    {
+        var s = Bytes.AsSpan();
+        return DataType switch
+        {
+            ElementTypes.Int64 => BinaryPrimitives.ReadInt64LittleEndian(s[(int)(i * 8)..]).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ElementTypes.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(s[(int)(i * 8)..]).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ElementTypes.Bool => s[(int)i] == 0 ? "false" : "true",
+            _ => GetDouble(i).ToString("G9", System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>Whether element <paramref name="i"/> has the same bytes in both tensors (same type assumed).</summary>
+    public bool SameElement(TensorData other, long i)
+    {
+        var size = ElementTypes.BitsPerElement(DataType) / 8;
+        return Bytes.AsSpan((int)(i * size), size).SequenceEqual(other.Bytes.AsSpan((int)(i * size), size));
     }
 
     /// <summary>A copy that reads the same bytes as another element type of the same width (bfloat16 stored as uint16).</summary>

@@ -10,7 +10,7 @@ namespace Registry.Core.Validation;
 public static class ReferenceMatching
 {
     /// <summary>Returns, for each reference tensor in order, the graph value it belongs to.</summary>
-    public static Result<IReadOnlyList<string>> Match(IReadOnlyList<ValueSpec> graphValues, IReadOnlyList<TensorData> references, string kind)
+    public static Result<IReadOnlyList<string>> Match(IReadOnlyList<ValueSpec> graphValues, IReadOnlyList<ITensorDescription> references, string kind)
     {
         var names = new List<string>();
         var taken = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -85,7 +85,7 @@ public static class ReferenceMatching
         return RegistryError.Invalid("Invalid smoke-test shapes", $"{first.Key}: {first.Value[0]}", errors);
     }
 
-    private static string? Mismatch(ValueSpec spec, TensorData reference)
+    private static string? Mismatch(ValueSpec spec, ITensorDescription reference)
     {
         if (spec.ElementType is null) return $"it is {spec.Type}, and only tensors are supported as reference data";
         var type = ElementTypes.Name(reference.DataType);

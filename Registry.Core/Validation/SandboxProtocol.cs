@@ -52,6 +52,8 @@ public sealed record SandboxMessage(
     {
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A figure can be NaN (an error that could not be computed); it must never break the report.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 }
 

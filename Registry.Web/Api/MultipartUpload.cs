@@ -75,7 +75,7 @@ internal static class MultipartUpload
                         var json = await RequestJson.ReadLimitedAsync(section.Body, limits.MaxMetadataBytes, ct);
                         if (json is null)
                             return new RegistryError(ErrorKind.TooLarge, "Metadata too large",
-                                $"The metadata part is larger than {limits.MaxMetadataBytes / 1024} KiB.");
+                                $"The metadata part is larger than {ByteSize.Format(limits.MaxMetadataBytes)}.");
                         var parsed = InputErrors.ParseJson<VersionMetadata>(json, "metadata");
                         if (!parsed.IsSuccess) return parsed.Error!;
                         if (commands.CheckMetadata(parsed.Value) is { } invalid) return invalid;
@@ -88,7 +88,7 @@ internal static class MultipartUpload
                         var reference = await store.StageAsync(section.Body, limits.MaxReferenceBytes, ct);
                         if (!reference.IsSuccess)
                             return new RegistryError(ErrorKind.TooLarge, "Reference data too large",
-                                $"Each {name} part (a serialized TensorProto) may be at most {limits.MaxReferenceBytes / (1024 * 1024)} MiB; use smaller reference batches.");
+                                $"Each {name} part (a serialized TensorProto) may be at most {ByteSize.Format(limits.MaxReferenceBytes)}; use smaller reference batches.");
                         references.Add(new StagedReference(name == ReferenceInputPart ? ReferenceKind.Input : ReferenceKind.Output, reference.Value));
                         break;
                     default:
@@ -106,7 +106,7 @@ internal static class MultipartUpload
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return new RegistryError(ErrorKind.TooLarge, "Request too large",
-                $"The request is larger than the limit of {limits.MaxFileBytes:N0} bytes for the file plus {limits.MaxMetadataBytes:N0} for metadata.");
+                $"The request is larger than the limit of {ByteSize.Format(limits.MaxFileBytes)} for the file plus {ByteSize.Format(limits.MaxMetadataBytes)} for metadata and reference parts.");
         }
         catch (BadHttpRequestException ex)
         {

@@ -49,11 +49,21 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
             var state = new RunState();
             var stdout = ReadReportAsync(process.StandardOutput, state);
             var stderr = ReadTailAsync(process.StandardError);
-            await process.StandardInput.WriteAsync(JsonSerializer.Serialize(job, SandboxMessage.Json));
-            process.StandardInput.Close();
-
-            var (killedFor, peakRss) = await WatchAsync(process, state, renewLease, o, ct);
-            await process.WaitForExitAsync(CancellationToken.None);
+            string? killedFor;
+            long peakRss;
+            try
+            {
+                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(job, SandboxMessage.Json));
+                process.StandardInput.Close();
+                (killedFor, peakRss) = await WatchAsync(process, state, renewLease, o, ct);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+            finally
+            {
+                // Whatever stopped the watch (a lost lease, a database error, shutdown), the child
+                // must not run on without its limits.
+                if (!process.HasExited) Kill(process);
+            }
             await Task.WhenAll(stdout, stderr);
             // A sandbox that never began a check did not fail on the model: it could not run at all.
             if (!state.Done && killedFor is null && state.Stage is null)
@@ -162,6 +172,7 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         {
             while (!process.HasExited)
             {
+                ct.ThrowIfCancellationRequested();
                 var rss = ResidentBytes(process.Id);
                 peak = Math.Max(peak, rss);
                 if (rss > limit)

@@ -55,7 +55,17 @@ internal sealed class ValidationWorker(
                 await Task.Delay(poll, CancellationToken.None);
                 continue;
             }
-            await ProcessAsync(claim, ct);
+            try
+            {
+                await ProcessAsync(claim, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Even reporting failed (the database is locked or full): the lease will expire and
+                // the job be claimed again; this worker must live on.
+                logger.LogError(ex, "Could not record the outcome of validation run {Run}; it will be retried when its lease expires", claim.RunId);
+                await Task.Delay(poll, CancellationToken.None);
+            }
         }
     }
 

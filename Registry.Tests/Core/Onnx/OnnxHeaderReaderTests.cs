@@ -110,6 +110,16 @@ public class OnnxHeaderReaderTests
     }
 
     [Fact]
+    public void A_negative_dimension_is_read_as_unknown_as_onnx_runtime_does()
+    {
+        var graph = new GraphHeader { Node = { OnnxModels.Node("Relu", ["x"], ["y"]) } };
+        graph.Input.Add(OnnxModels.Tensor("x", ElementTypes.Float, -1L, 3));
+        graph.Output.Add(OnnxModels.Tensor("y", ElementTypes.Float, -1L, 3));
+        var s = ReadOk(OnnxModels.Model(graph).ToByteArray());
+        Assert.Equal("[?, 3]", s.Inputs[0].ShapeText);
+    }
+
+    [Fact]
     public void Initializers_count_as_parameters_and_are_not_inputs()
     {
         var s = ReadOk(OnnxModels.Linear(inFeatures: 4, outFeatures: 2));

@@ -60,6 +60,35 @@ public class ReferenceDataTests
         Assert.Equal($"reference_input[0] {message}.", result.Error!.Detail);
     }
 
+    /// <summary>The upload describes reference files from their wire format; it must agree with a full parse.</summary>
+    [Fact]
+    public void The_wire_description_agrees_with_a_full_parse_on_every_conformance_file()
+    {
+        var files = Directory.EnumerateFiles(Support.TestData.OnnxBackend, "*.pb", SearchOption.AllDirectories).ToList();
+        Assert.True(files.Count > 2500);
+        foreach (var file in files)
+        {
+            using var stream = File.OpenRead(file);
+            var described = TensorDescription.Read(stream, "f");
+            var parsed = TensorData.Parse(File.ReadAllBytes(file), "f");
+            Assert.True(described.IsSuccess == parsed.IsSuccess, $"{file}: {described.Error?.Detail} / {parsed.Error?.Detail}");
+            if (!parsed.IsSuccess) continue; // both refuse (sequences, optionals); the wording may differ
+            Assert.Equal((parsed.Value.Name, parsed.Value.DataType), (described.Value.Name, described.Value.DataType));
+            Assert.Equal(parsed.Value.Dims, described.Value.Dims);
+        }
+    }
+
+    [Fact]
+    public void Describing_a_large_reference_tensor_does_not_read_its_values()
+    {
+        var t = new TensorProto { Name = "big", DataType = ElementTypes.Float, Dims = { 4, 1024, 1024 }, RawData = ByteString.CopyFrom(new byte[16 << 20]) };
+        var bytes = t.ToByteArray();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var described = TensorDescription.Read(new MemoryStream(bytes), "reference_input[0]");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
+        Assert.Equal([4, 1024, 1024], described.Value.Dims);
+    }
+
     [Fact]
     public void A_tensor_claiming_billions_of_elements_is_refused_before_anything_is_allocated()
     {

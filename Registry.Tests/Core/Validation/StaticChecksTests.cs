@@ -102,6 +102,25 @@ public class StaticChecksTests
     }
 
     [Fact]
+    public void External_data_in_a_subgraph_of_a_local_function_is_found()
+    {
+        var weights = new TensorHeader { Name = "w", DataType = ElementTypes.Float, DataLocation = 1 };
+        weights.ExternalData.Add(new StringStringEntry { Key = "location", Value = "/data/registry.db" });
+        var branch = new GraphHeader { Node = { OnnxModels.Node("Identity", ["w"], ["b"]) }, Initializer = { weights } };
+        var @if = OnnxModels.Node("If", ["c"], ["b"]);
+        @if.Attribute.Add(new AttributeHeader { Name = "then_branch", G = branch });
+        @if.Attribute.Add(new AttributeHeader { Name = "else_branch", G = branch });
+        var function = new FunctionHeader { Name = "Pick", Domain = "my.functions", Input = { "c" }, Output = { "b" }, Node = { @if } };
+        var model = OnnxModels.Model(new GraphHeader { Node = { OnnxModels.Node("Pick", ["cond"], ["y"], domain: "my.functions") } });
+        model.Functions.Add(function);
+
+        var result = Security(model.ToByteArray());
+
+        Assert.Equal(CheckStatus.Failed, result.Status);
+        Assert.Contains("absolute path '/data/registry.db'", result.Message);
+    }
+
+    [Fact]
     public void An_operator_from_a_custom_domain_fails_security()
     {
         var result = Security(AdversarialModels.CustomDomainOperator());

@@ -44,6 +44,26 @@ public partial class ConformanceTests(ITestOutputHelper output)
         ["node.test-castlike-FLOAT-to-STRING-expanded"] = "float-to-string writes 8 significant digits where the reference has 7",
     };
 
+    /// <summary>
+    /// Why a case whose data are all plain tensors may fail before the golden check: the runtime
+    /// has no kernel, cannot build it here, or the operator is outside the default allow-list. Any
+    /// other failure of such a case is a bug of the registry and fails this test.
+    /// </summary>
+    private static readonly (string Reason, Regex Pattern)[] AcceptedFailures =
+    [
+        ("no kernel in this ONNX Runtime build", new("Could not find an implementation for")),
+        ("batchwise recurrent layout unsupported", new("Batchwise recurrent operations")),
+        ("locale en_US.UTF-8 not installed on this machine", new("Failed to construct locale")),
+        ("training operator outside the default allow-list", new("comes from domain 'ai.onnx.preview.training'")),
+    ];
+
+    /// <summary>Cases whose own reference tensors contradict their model; the upload must refuse them.</summary>
+    private static readonly HashSet<string> ContradictoryReferences =
+    [
+        "node.test-castlike-BFLOAT16-to-FLOAT", "node.test-castlike-BFLOAT16-to-FLOAT-expanded",
+        "node.test-castlike-FLOAT-to-BFLOAT16", "node.test-castlike-FLOAT-to-BFLOAT16-expanded",
+    ];
+
     private sealed record Case(string Name, string Dir, bool AllTensorReferences);
 
     [Fact]
@@ -79,6 +99,8 @@ public partial class ConformanceTests(ITestOutputHelper output)
             else refusedAtUpload[name] = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}";
         });
         Assert.True(refusedAtUpload.IsEmpty, "refused at upload:\n" + string.Join("\n", refusedAtUpload.Select(r => $"{r.Key} {r.Value}")));
+        var expectedRefusals = cases.Select(c => c.Name).Where(ContradictoryReferences.Contains).Order().ToList();
+        Assert.Equal(expectedRefusals, referencesRefused.Keys.Order().ToList());
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(Full ? 20 : 5);
         while (await app.DbAsync(db => db.ValidationRuns.CountAsync(r => r.Status == ValidationStatus.Pending || r.Status == ValidationStatus.Running)) > 0)
@@ -96,8 +118,16 @@ public partial class ConformanceTests(ITestOutputHelper output)
             if (run.Status is not (ValidationStatus.Passed or ValidationStatus.Failed) || string.IsNullOrWhiteSpace(run.Summary))
                 problems.Add($"{c.Name}: ended {run.Status} with summary '{run.Summary}'");
             var check = (string name) => run.Checks.Single(x => x.Name == name).Status;
-            // A plain-tensor case that ONNX Runtime runs must reproduce its reference outputs.
-            if (!c.AllTensorReferences || IsRandom(c.Name) || check(CheckNames.Smoke) != CheckStatus.Passed) continue;
+            if (!c.AllTensorReferences || IsRandom(c.Name)) continue;
+            // A plain-tensor case must run, unless the runtime or the policy is the reason it cannot.
+            var early = run.Checks.FirstOrDefault(x => x.Status == CheckStatus.Failed && x.Name != CheckNames.Golden);
+            if (early is not null)
+            {
+                if (!AcceptedFailures.Any(a => a.Pattern.IsMatch(early.Message)))
+                    problems.Add($"{c.Name}: failed {early.Name}: {early.Message}");
+                continue;
+            }
+            // …and reproduce its reference outputs.
             var golden = run.Checks.Single(x => x.Name == CheckNames.Golden);
             var known = KnownDeviations.ContainsKey(c.Name);
             if (!known && golden.Status != CheckStatus.Passed)

@@ -208,7 +208,7 @@ public class UploadApiTests : IAsyncLifetime
         var response = await client.UploadAsync("big", OnnxModels.Linear(64, 64));
 
         var problem = await response.ProblemAsync(413);
-        Assert.Contains("larger than the limit of 4,096 bytes", problem.GetProperty("detail").GetString());
+        Assert.Contains("larger than the limit of 4 KiB", problem.GetProperty("detail").GetString());
         Assert.Equal(before, await app.SnapshotAsync());
         Assert.Empty(app.TempFiles());
     }

@@ -139,21 +139,42 @@ public class ValidationApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Revalidation_is_queued_once_and_refused_while_one_is_in_progress()
+    public async Task Revalidation_queues_a_new_run_that_passes_again()
     {
         await UploadAndWaitAsync("again", OnnxModels.Linear());
 
         var queued = await _client.PostAsync("/api/v1/models/again/versions/1/validation", null);
+
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         Assert.Equal("/api/v1/models/again/versions/1/validation", queued.Headers.Location?.OriginalString);
-        var twice = await _client.PostAsync("/api/v1/models/again/versions/1/validation", null);
-        if (twice.StatusCode != HttpStatusCode.Accepted)
-            Assert.Contains("already being validated", (await twice.ProblemAsync(409)).GetProperty("detail").GetString());
-
         var second = await Validations.WaitAsync(_client, "again", 1);
         Assert.True(second.GetProperty("run").GetInt64() > 1);
         Assert.Equal("Passed", second.GetProperty("status").GetString());
         await (await _client.PostAsync("/api/v1/models/again/versions/9/validation", null)).ProblemAsync(404);
+    }
+
+    [Theory]
+    [InlineData("too many", "at most 2 reference_input and reference_output parts")]
+    [InlineData("too large", "may be at most 100,000 bytes")]
+    public async Task Reference_parts_beyond_their_limits_are_refused_with_413_and_nothing_kept(string defect, string message)
+    {
+        await using var app = new RegistryApp(new Dictionary<string, string?>
+        {
+            ["Registry:Upload:MaxReferenceParts"] = "2",
+            ["Registry:Upload:MaxReferenceBytes"] = "100000",
+        });
+        var client = app.CreateClient();
+        var before = await app.SnapshotAsync();
+        var form = UploadRequests.Form(OnnxModels.Linear(4, 2));
+        var count = defect == "too many" ? 3 : 1;
+        var size = defect == "too large" ? 200_000 : 100;
+        for (var i = 0; i < count; i++) form.Add(new ByteArrayContent(new byte[size]), "reference_input", $"in{i}.pb");
+
+        var problem = await (await client.PostAsync("/api/v1/models/limits/versions", form)).ProblemAsync(413);
+
+        Assert.Contains(message, problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await app.SnapshotAsync());
+        Assert.Empty(app.TempFiles());
     }
 
     [Fact]

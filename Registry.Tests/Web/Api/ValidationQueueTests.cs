@@ -104,6 +104,25 @@ public class ValidationQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revalidation_is_refused_while_a_run_is_pending_or_running_and_accepted_after()
+    {
+        var client = _app.CreateClient();
+        var pending = await (await client.PostAsync("/api/v1/models/queued/versions/1/validation", null)).ProblemAsync(409);
+        Assert.Contains("is already being validated (run 1 is Pending)", pending.GetProperty("detail").GetString());
+
+        var claim = await Queue.TryClaimAsync("a", CancellationToken.None);
+        var running = await (await client.PostAsync("/api/v1/models/queued/versions/1/validation", null)).ProblemAsync(409);
+        Assert.Contains("is Running", running.GetProperty("detail").GetString());
+
+        await Queue.CompleteAsync(claim!, Passed, CancellationToken.None);
+        var accepted = await client.PostAsync("/api/v1/models/queued/versions/1/validation", null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);
+        var view = await accepted.JsonAsync();
+        Assert.Equal(("Pending", 2L), (view.GetProperty("status").GetString(), view.GetProperty("run").GetInt64()));
+        Assert.Equal((ValidationStatus.Pending, 2, 1), await StateAsync());
+    }
+
+    [Fact]
     public async Task A_version_leaves_stage_None_only_after_its_validation_passed()
     {
         var lifecycle = _app.Services.CreateScope().ServiceProvider.GetRequiredService<VersionLifecycle>();
