@@ -11,19 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib="${1:-1024}"
 runs="${2:-3}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/registry-bench.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v curl >/dev/null || { echo "bench: curl is required" >&2; exit 1; }
-echo "bench: building (Release)"
-dotnet publish Registry.Web -c Release -o "$work/web" --nologo -v quiet >/dev/null
-dotnet build bench/Registry.Bench -c Release -o "$work/bench" --nologo -v quiet >/dev/null
-bench() { dotnet "$work/bench/Registry.Bench.dll" "$@"; }
+source bench/lib.sh
 
 model="$work/model.onnx"
 bench model "$model" "$size_mib"
@@ -32,7 +20,6 @@ cat "$model" > /dev/null  # both contenders read from the page cache
 sync                      # and neither pays for writing back the generated file
 
 now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }
 port=$(( 20000 + RANDOM % 20000 ))
 declare -a sha_times upload_times growths
 
@@ -65,7 +52,6 @@ for run in $(seq 1 "$runs"); do
     "${sha_times[-1]}" "${upload_times[-1]}" "$(calc "${sha_times[-1]} / ${upload_times[-1]}")" "${growths[-1]}"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 sha=$(median "${sha_times[@]}")
 up=$(median "${upload_times[@]}")
 growth=$(median "${growths[@]}")

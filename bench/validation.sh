@@ -11,22 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/registry-vbench.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-command -v curl >/dev/null || { echo "bench: curl is required" >&2; exit 1; }
-
-echo "bench: building (Release)"
-dotnet publish Registry.Web -c Release -o "$work/web" --nologo -v quiet >/dev/null
-dotnet build bench/Registry.Bench -c Release -o "$work/bench" --nologo -v quiet >/dev/null
-bench() { dotnet "$work/bench/Registry.Bench.dll" "$@"; }
+source bench/lib.sh
 now() { date +%s%N; }
 ms() { awk "BEGIN { printf \"%.1f\", ($2 - $1) / 1000000 }"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # 10 MB of weights (1024 × 2560 floats) and a batch of 256 rows: compute, not I/O, dominates a run.
 for i in $(seq 1 "$runs"); do bench linear "$work/m$i.onnx" 256 1024 2560 "run-$i" >/dev/null; done

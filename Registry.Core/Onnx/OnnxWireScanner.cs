@@ -238,17 +238,6 @@ public static class OnnxWireScanner
             if (stream.Position > end) throw new InvalidDataException();
         }
 
-        private ulong Varint()
-        {
-            ulong result = 0;
-            for (var shift = 0; shift < 64; shift += 7)
-            {
-                var b = stream.ReadByte();
-                if (b < 0) throw new EndOfStreamException();
-                result |= (ulong)(b & 0x7f) << shift;
-                if ((b & 0x80) == 0) return result;
-            }
-            throw new InvalidDataException();
-        }
+        private ulong Varint() => ProtoWire.ReadVarint(stream);
     }
 }

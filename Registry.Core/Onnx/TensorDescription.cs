@@ -147,15 +147,14 @@ public sealed record TensorDescription(string Name, int DataType, long[] Dims) :
 
         public ulong Varint()
         {
-            ulong result = 0;
-            for (var shift = 0; shift < 64; shift += 7)
+            try
             {
-                var b = stream.ReadByte();
-                if (b < 0) throw new InvalidDataException();
-                result |= (ulong)(b & 0x7f) << shift;
-                if ((b & 0x80) == 0) return result;
+                return ProtoWire.ReadVarint(stream);
             }
-            throw new InvalidDataException();
+            catch (EndOfStreamException)
+            {
+                throw new InvalidDataException("The message ends inside a field.");
+            }
         }
 
         /// <summary>Skips a length-delimited field and returns its length.</summary>
