@@ -1,6 +1,9 @@
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Registry.Core.Access;
+using Registry.Core.Auditing;
+using Registry.Core.Persistence;
 using Registry.Core.Catalog;
 using Registry.Core.Validation;
 
@@ -32,6 +35,25 @@ public static class RegistryCoreServices
         services.AddScoped<CatalogQueries>();
         services.AddScoped<CatalogCommands>();
         services.AddScoped<VersionLifecycle>();
+        services.AddSingleton<AccessGuard>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<RegistrySettings>();
+        services.AddScoped<UserService>();
+        services.AddScoped<AuditQueries>();
+        services.AddIdentityCore<RegistryUser>(o =>
+            {
+                // Long passphrases beat composition rules; one-time passwords are 20 random characters.
+                o.Password.RequiredLength = 12;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                o.Lockout.AllowedForNewUsers = true;
+                o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@";
+            })
+            .AddEntityFrameworkStores<RegistryDbContext>();
         services.AddSingleton<ValidationSignal>();
         services.AddSingleton<ValidationQueue>();
         return services;

@@ -13,6 +13,10 @@ public enum ErrorKind
     TooLarge,
     /// <summary>The request conflicts with the current state (a name that is already taken…).</summary>
     Conflict,
+    /// <summary>Nobody is signed in, or the credentials no longer hold (revoked key, disabled account).</summary>
+    Unauthorized,
+    /// <summary>The caller is known but lacks the role or the key scope the action needs.</summary>
+    Forbidden,
 }
 
 /// <summary>
@@ -33,6 +37,10 @@ public sealed record RegistryError(
 
     public static RegistryError BadRequest(string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
         new(ErrorKind.BadRequest, title, detail, errors);
+
+    public static RegistryError Unauthorized(string detail) => new(ErrorKind.Unauthorized, "Not signed in", detail);
+
+    public static RegistryError Forbidden(string detail) => new(ErrorKind.Forbidden, "Not allowed", detail);
 }
 
 /// <summary>Either a value or a <see cref="RegistryError"/>; expected outcomes are values, not exceptions.</summary>

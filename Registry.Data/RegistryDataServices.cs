@@ -24,6 +24,8 @@ public static class RegistryDataServices
                 .MigrationsAssembly(SqliteRegistryDbContext.MigrationsAssembly)
                 .UseQuerySplittingBehavior(QuerySplittingBehavior.SplitQuery)));
         services.AddSingleton<IDbContextFactory<RegistryDbContext>, ProviderContextFactory<SqliteRegistryDbContext>>();
+        // Identity's user store works on a scoped context of its own.
+        services.AddScoped<RegistryDbContext>(sp => sp.GetRequiredService<IDbContextFactory<SqliteRegistryDbContext>>().CreateDbContext());
         services.AddSingleton<IDatabaseErrors, SqliteDatabaseErrors>();
 
         services.AddSingleton<FileSystemArtifactStore>();
@@ -55,6 +57,9 @@ public static class RegistryDataServices
                 logger.LogInformation("Applying {Count} database migration(s): {Migrations}", pending.Count, string.Join(", ", pending));
                 await db.Database.MigrateAsync(ct);
             }
+
+            var sealedEvents = await Registry.Core.Auditing.AuditChain.SealUnhashedAsync(db, ct);
+            if (sealedEvents > 0) logger.LogInformation("Hash-chained {Count} audit event(s) written before the chain existed", sealedEvents);
 
             var store = services.GetRequiredService<FileSystemArtifactStore>();
             var stale = store.DeleteStaleTempFiles();

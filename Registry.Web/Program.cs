@@ -1,6 +1,10 @@
 using Registry.Core;
 using Registry.Data;
 using Registry.Web;
+using Registry.Web.Cli;
+using Registry.Web.Security;
+
+if (RegistryCli.IsCommand(args)) return await RegistryCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,11 +16,13 @@ builder.Services
 var app = builder.Build();
 
 await app.Services.InitializeRegistryDataAsync();
+await AdminAccount.EnsureAsync(app.Services);
 
 app.UseRegistryWeb();
 app.PrintWelcomeOnStart();
 
 await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to WebApplicationFactory in tests.</summary>
 public partial class Program;

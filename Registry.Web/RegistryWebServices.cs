@@ -4,11 +4,16 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
+using Registry.Core.Access;
 using Registry.Core;
 using Registry.Data;
 using Registry.Web.Api;
 using Registry.Web.Components;
+using Registry.Web.Security;
 using Registry.Web.Validation;
 using Scalar.AspNetCore;
 
@@ -37,27 +42,89 @@ public static class RegistryWebServices
         services.AddSingleton<SandboxRunner>();
         services.AddHostedService<ValidationWorker>();
 
+        AddAccess(services);
+
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         return services;
     }
 
+    /// <summary>Who may do what: sign-in cookies, API keys, one policy per permission, rate limits.</summary>
+    private static void AddAccess(IServiceCollection services)
+    {
+        new IdentityBuilder(typeof(RegistryUser), services).AddSignInManager(); // AddIdentityCore ran in AddRegistryCore
+        services.AddScoped<IUserClaimsPrincipalFactory<RegistryUser>, RegistryClaimsPrincipalFactory>();
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = RegistryScheme;
+                o.DefaultChallengeScheme = RegistryScheme;
+            })
+            // A bearer key means the API key scheme; anything else is the sign-in cookie.
+            .AddPolicyScheme(RegistryScheme, "Registry", o => o.ForwardDefaultSelector = http =>
+                ApiKeyAuthenticationHandler.BearerToken(http.Request) is null ? IdentityConstants.ApplicationScheme : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/login";
+            o.LogoutPath = "/account/logout";
+            o.AccessDeniedPath = "/access-denied";
+            o.Cookie.Name = "registry.session";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+        });
+        // A disabled account or a changed role ends existing sessions within a minute; the services
+        // re-read roles on every change anyway.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddAntiforgery(o => o.HeaderName = ApiAntiforgery.Header);
+
+        services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddAuthorization(o =>
+        {
+            foreach (var permission in Permission.All)
+                o.AddPolicy(permission.Policy, p => p.AddRequirements(new PermissionRequirement(permission)));
+        });
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<CircuitActor>();
+
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .Validate(o => o.PermitsPerMinute > 0, "Registry:RateLimit:PermitsPerMinute must be positive.").ValidateOnStart();
+        services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = ApiRateLimit.Create();
+            o.OnRejected = ApiRateLimit.RejectAsync;
+        });
+    }
+
+    private const string RegistryScheme = "Registry";
+
     /// <summary>The request pipeline and endpoints, in order.</summary>
     public static WebApplication UseRegistryWeb(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.Use(SecurityHeaders.InvokeAsync);
         // API clients get problem+json for every error status; people get the UI's not-found page.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api
             .UseStatusCodePages(Problems.WriteForBareStatusAsync)
             .Use(CrossOriginGuard.InvokeAsync));
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/openapi"),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found"));
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.Use(ApiAntiforgery.InvokeAsync));
+        app.Use(PasswordChangeFirst.InvokeAsync);
+        app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapOpenApi();
-        app.MapScalarApiReference(o => o.WithTitle("Registry API"));
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference(o => o.WithTitle("Registry API")).AllowAnonymous();
+        app.MapAccountEndpoints();
         app.MapModelsApi();
         app.MapVersionsApi();
+        app.MapAccessApi();
 
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
@@ -76,8 +143,8 @@ public static class RegistryWebServices
             Console.WriteLine($"  Registry is running at {url}");
             Console.WriteLine($"  API reference:          {url.TrimEnd('/')}/scalar/v1");
             Console.WriteLine($"  Data (SQLite, artifacts): {paths.Root}");
-            Console.WriteLine("  Sign-in: none yet. Accounts and API keys are not implemented in this build, so the");
-            Console.WriteLine("  server answers on localhost only (Urls, AllowedHosts); keep it there until they are.");
+            Console.WriteLine($"  Sign in at {url.TrimEnd('/')}/login. On the first run the user is 'admin' with the one-time");
+            Console.WriteLine($"  password printed above (also in {AdminAccount.InitialPasswordFile(paths)} until you change it).");
             Console.WriteLine();
         });
     }

@@ -20,4 +20,13 @@ public sealed class AuditEvent
 
     /// <summary>The state after the change, as JSON.</summary>
     public string? After { get; init; }
+
+    /// <summary>The network address the request came from, when there was a request.</summary>
+    public string? ClientAddress { get; init; }
+
+    /// <summary>The <see cref="Hash"/> of the event before this one (all zeros for the first).</summary>
+    public string PreviousHash { get; set; } = "";
+
+    /// <summary>SHA-256 of the previous hash and this event's canonical content: altering or removing any event breaks the chain after it.</summary>
+    public string Hash { get; set; } = "";
 }

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Registry.Core.Access;
 using Registry.Core.Auditing;
 using Registry.Core.Onnx;
 using Registry.Core.Persistence;
@@ -23,6 +24,7 @@ public sealed class CatalogCommands(
     IValidator<VersionMetadata> metadataValidator,
     IValidator<MetricsBatch> metricsValidator,
     IValidator<CreateModelRequest> createModelValidator,
+    AccessGuard guard,
     IOptions<ValidationOptions> validationOptions,
     ValidationSignal validationSignal,
     ILogger<CatalogCommands> logger)
@@ -39,8 +41,9 @@ public sealed class CatalogCommands(
         return result.IsValid ? null : InputErrors.ToError(result, "Invalid metadata");
     }
 
-    public async Task<Result<ModelSummary>> CreateModelAsync(CreateModelRequest request, string actor, CancellationToken ct = default)
+    public async Task<Result<ModelSummary>> CreateModelAsync(CreateModelRequest request, Actor actor, CancellationToken ct = default)
     {
+        if (await guard.DemandAsync(actor, Permission.Write, ct) is { } denied) return denied;
         var validation = await createModelValidator.ValidateAsync(request, ct);
         if (!validation.IsValid) return InputErrors.ToError(validation, "Invalid model");
 
@@ -55,7 +58,7 @@ public sealed class CatalogCommands(
                 Description = request.Description,
                 Tags = ToTags(request.Tags),
                 CreatedAt = now,
-                CreatedBy = actor,
+                CreatedBy = actor.AuditName,
                 UpdatedAt = now,
             });
             db.Record(now, actor, "model.created", $"model:{name}", after: new { name, request.Description, request.Tags });
@@ -79,8 +82,9 @@ public sealed class CatalogCommands(
     /// the staged files, and no row is written.
     /// </summary>
     public async Task<Result<VersionView>> AddVersionAsync(string modelName, VersionMetadata? metadata, StagedArtifact staged,
-        string actor, CancellationToken ct = default, IReadOnlyList<StagedReference>? references = null)
+        Actor actor, CancellationToken ct = default, IReadOnlyList<StagedReference>? references = null)
     {
+        if (await guard.DemandAsync(actor, Permission.Write, ct) is { } denied) return denied;
         metadata ??= new VersionMetadata();
         references ??= [];
         if (CheckName(modelName) is { } badName) return badName;
@@ -111,7 +115,7 @@ public sealed class CatalogCommands(
         // that an acknowledged-looking upload never leaves a file without its row.
         var number = await InsertVersionWithRetryAsync(modelName, metadata, staged, storageKey, signature, parents.Value, referenceRows, actor);
         logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes, {References} reference tensors) for {Actor}",
-            modelName, number, staged.Sha256, staged.SizeBytes, referenceRows.Count, actor);
+            modelName, number, staged.Sha256, staged.SizeBytes, referenceRows.Count, actor.AuditName);
         validationSignal.Notify(modelName, number);
         return await queries.GetVersionAsync(modelName, number, CancellationToken.None);
     }
@@ -149,7 +153,7 @@ public sealed class CatalogCommands(
 
     private async Task<int> InsertVersionWithRetryAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
         ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
-        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, string actor)
+        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, Actor actor)
     {
         // Writes are serialised (SQLite takes the write lock at BEGIN IMMEDIATE); on a server database a
         // concurrent upload may create the same model or artifact row first, and a retry then finds it.
@@ -168,7 +172,7 @@ public sealed class CatalogCommands(
 
     private async Task<int> InsertVersionAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
         ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
-        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, string actor, CancellationToken ct)
+        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, Actor actor, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -176,11 +180,11 @@ public sealed class CatalogCommands(
         var normalized = RegisteredModel.Normalize(modelName);
 
         var model = await db.Models.SingleOrDefaultAsync(m => m.NormalizedName == normalized, ct);
+        var modelCreated = model is null;
         if (model is null)
         {
-            model = new RegisteredModel { Name = modelName, NormalizedName = normalized, CreatedAt = now, CreatedBy = actor, UpdatedAt = now };
+            model = new RegisteredModel { Name = modelName, NormalizedName = normalized, CreatedAt = now, CreatedBy = actor.AuditName, UpdatedAt = now };
             db.Models.Add(model);
-            db.Record(now, actor, "model.created", $"model:{modelName}", after: new { name = modelName });
             await db.SaveChangesAsync(ct);
         }
 
@@ -214,24 +218,26 @@ public sealed class CatalogCommands(
             Params = lineage?.Params ?? [],
             Parents = parents.Select(p => new VersionParent { ParentVersionId = p.Id, Relation = p.Input.Relation! }).ToList(),
             Datasets = (lineage?.Datasets ?? []).Select(d => new DatasetRef { Name = d.Name!, Uri = d.Uri, Digest = d.Digest }).ToList(),
-            Metrics = ToMetrics(metadata.Metrics, now, actor),
+            Metrics = ToMetrics(metadata.Metrics, now, actor.AuditName),
             References = references.Select(r => new VersionReference { Kind = r.Kind, Position = r.Position, Name = r.Name, ArtifactSha256 = r.File.Sha256 }).ToList(),
             SmokeTestShapes = metadata.SmokeTestShapes,
             CreatedAt = now,
-            CreatedBy = actor,
+            CreatedBy = actor.AuditName,
         };
         db.Versions.Add(version);
-        ValidationQueue.Enqueue(db, version, actor, now);
+        ValidationQueue.Enqueue(db, version, actor.AuditName, now);
+        // One request, one event: a model created by its first upload is part of that event.
         db.Record(now, actor, "version.created", $"version:{model.Name}/{number}",
-            after: new { version = number, sha256 = staged.Sha256, sizeBytes = staged.SizeBytes, stage = Stage.None.ToString() });
+            after: new { version = number, sha256 = staged.Sha256, sizeBytes = staged.SizeBytes, stage = Stage.None.ToString(), modelCreated });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return number;
     }
 
     public async Task<Result<IReadOnlyList<MetricView>>> LogMetricsAsync(string modelName, int versionNumber, MetricsBatch batch,
-        string actor, CancellationToken ct = default)
+        Actor actor, CancellationToken ct = default)
     {
+        if (await guard.DemandAsync(actor, Permission.Write, ct) is { } denied) return denied;
         var validation = await metricsValidator.ValidateAsync(batch, ct);
         if (!validation.IsValid) return InputErrors.ToError(validation, "Invalid metrics");
 
@@ -245,8 +251,8 @@ public sealed class CatalogCommands(
             if (version is null) return await CatalogQueries.VersionNotFoundAsync(db, modelName, versionNumber, ct);
 
             var now = clock.GetUtcNow();
-            var metrics = ToMetrics(batch.Metrics, now, actor);
-            foreach (var m in metrics) db.Metrics.Add(new Metric { VersionId = version.Id, Key = m.Key, Value = m.Value, Dataset = m.Dataset, LoggedAt = now, LoggedBy = actor });
+            var metrics = ToMetrics(batch.Metrics, now, actor.AuditName);
+            foreach (var m in metrics) db.Metrics.Add(new Metric { VersionId = version.Id, Key = m.Key, Value = m.Value, Dataset = m.Dataset, LoggedAt = now, LoggedBy = actor.AuditName });
             db.Record(now, actor, "metrics.logged", $"version:{version.ModelName}/{versionNumber}",
                 after: metrics.Select(m => new { m.Key, m.Value, m.Dataset }));
             await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -150,7 +150,49 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         b.Property(e => e.Actor).HasMaxLength(MetadataLimits.ActorLength);
         b.Property(e => e.Action).HasMaxLength(64);
         b.Property(e => e.Target).HasMaxLength(300);
+        b.Property(e => e.ClientAddress).HasMaxLength(64);
+        b.Property(e => e.PreviousHash).HasMaxLength(64);
+        b.Property(e => e.Hash).HasMaxLength(64);
         b.HasIndex(e => e.At);
+        b.HasIndex(e => new { e.Actor, e.At });
+        b.HasIndex(e => new { e.Action, e.At });
         b.HasIndex(e => new { e.Target, e.At });
+    }
+}
+
+internal sealed class RegistryUserConfiguration : IEntityTypeConfiguration<Access.RegistryUser>
+{
+    public void Configure(EntityTypeBuilder<Access.RegistryUser> b)
+    {
+        b.ToTable("Users");
+        b.Property(u => u.Role).HasConversion<string>().HasMaxLength(16);
+    }
+}
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<Access.ApiKey>
+{
+    public void Configure(EntityTypeBuilder<Access.ApiKey> b)
+    {
+        b.ToTable("ApiKeys");
+        b.HasOne(k => k.User).WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        b.Property(k => k.Name).HasMaxLength(100);
+        b.Property(k => k.Prefix).HasMaxLength(32);
+        b.HasIndex(k => k.Prefix).IsUnique();
+        b.Property(k => k.SecretHash).HasMaxLength(64);
+        b.Property(k => k.Scopes).HasConversion<int>();
+        b.Property(k => k.CreatedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(k => k.RevokedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.HasIndex(k => new { k.UserId, k.CreatedAt });
+    }
+}
+
+internal sealed class SettingConfiguration : IEntityTypeConfiguration<Access.Setting>
+{
+    public void Configure(EntityTypeBuilder<Access.Setting> b)
+    {
+        b.ToTable("Settings");
+        b.HasKey(x => x.Key);
+        b.Property(x => x.Key).HasMaxLength(100);
+        b.Property(x => x.Value).HasMaxLength(1000);
     }
 }

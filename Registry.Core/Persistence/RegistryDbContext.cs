@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Registry.Core.Access;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
 using Registry.Core.Validation;
@@ -9,7 +11,7 @@ namespace Registry.Core.Persistence;
 /// The registry's catalogue, provider-neutral. A provider subclass (Registry.Data) supplies the
 /// database-specific conventions; entity configurations live beside the domain in this assembly.
 /// </summary>
-public class RegistryDbContext(DbContextOptions options) : DbContext(options)
+public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<RegistryUser, long>(options)
 {
     public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
     public DbSet<ModelVersion> Versions => Set<ModelVersion>();
@@ -19,20 +21,47 @@ public class RegistryDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ValidationRun> ValidationRuns => Set<ValidationRun>();
     public DbSet<VersionReference> VersionReferences => Set<VersionReference>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Setting> Settings => Set<Setting>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RegistryDbContext).Assembly);
-
-    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        GuardImmutability();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        base.OnModelCreating(modelBuilder); // Identity's users, claims, logins, tokens
+        modelBuilder.Entity<Microsoft.AspNetCore.Identity.IdentityUserClaim<long>>().ToTable("UserClaims");
+        modelBuilder.Entity<Microsoft.AspNetCore.Identity.IdentityUserLogin<long>>().ToTable("UserLogins");
+        modelBuilder.Entity<Microsoft.AspNetCore.Identity.IdentityUserToken<long>>().ToTable("UserTokens");
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RegistryDbContext).Assembly);
     }
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        SaveChangesAsync(acceptAllChangesOnSuccess).GetAwaiter().GetResult();
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         GuardImmutability();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var events = ChangeTracker.Entries<AuditEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (events.Count == 0) return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+
+        // Chaining needs the last hash and the write to happen under one write lock: inside the
+        // caller's transaction if there is one, else in one of our own.
+        var own = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            var previous = await AuditEvents.AsNoTracking().OrderByDescending(e => e.Id).Select(e => e.Hash).FirstOrDefaultAsync(cancellationToken);
+            foreach (var e in events)
+            {
+                e.PreviousHash = previous ?? AuditChain.Genesis;
+                e.Hash = AuditChain.HashOf(e);
+                previous = e.Hash;
+            }
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            if (own is not null) await own.CommitAsync(cancellationToken);
+            return saved;
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
     }
 
     /// <summary>

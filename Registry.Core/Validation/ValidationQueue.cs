@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Registry.Core.Access;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
 using Registry.Core.Persistence;
@@ -38,6 +39,7 @@ public sealed class ValidationQueue(
     TimeProvider clock,
     IOptions<ValidationOptions> options,
     ValidationSignal signal,
+    AccessGuard guard,
     ILogger<ValidationQueue> logger)
 {
     public const string ValidatorActor = "validator";
@@ -175,8 +177,9 @@ public sealed class ValidationQueue(
     }
 
     /// <summary>Queues a new validation of a version (after a runtime upgrade, say); refused while one is pending or running.</summary>
-    public async Task<Result<ValidationView>> RequeueAsync(string modelName, int versionNumber, string actor, CancellationToken ct)
+    public async Task<Result<ValidationView>> RequeueAsync(string modelName, int versionNumber, Actor actor, CancellationToken ct)
     {
+        if (await guard.DemandAsync(actor, Permission.Validate, ct) is { } denied) return denied;
         var normalized = RegisteredModel.Normalize(modelName);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -189,7 +192,7 @@ public sealed class ValidationQueue(
                 return new RegistryError(ErrorKind.Conflict, "Validation in progress",
                     $"{version.Model.Name} v{version.Number} is already being validated (run {latest.Id} is {latest.Status}); wait for its result.");
             var now = clock.GetUtcNow();
-            Enqueue(db, version, actor, now);
+            Enqueue(db, version, actor.AuditName, now);
             version.ValidationStatus = ValidationStatus.Pending;
             db.Record(now, actor, "validation.requested", $"version:{version.Model.Name}/{version.Number}",
                 before: new { validationStatus = latest?.Status.ToString() }, after: new { validationStatus = nameof(ValidationStatus.Pending) });
@@ -241,7 +244,7 @@ public sealed class ValidationQueue(
                 db.Metrics.Add(new Metric { VersionId = run.VersionId, Key = key, Value = value, LoggedAt = now, LoggedBy = ValidatorActor, IsSystem = true });
         }
         var model = await db.Models.Where(m => m.Id == run.Version.ModelId).Select(m => m.Name).SingleAsync(ct);
-        db.Record(now, ValidatorActor, "validation.completed", $"version:{model}/{run.Version.Number}",
+        db.Record(now, Actor.Validator, "validation.completed", $"version:{model}/{run.Version.Number}",
             before: new { validationStatus = before.ToString() },
             after: new { validationStatus = outcome.Status.ToString(), run = run.Id, summary = run.Summary });
         await db.SaveChangesAsync(ct);

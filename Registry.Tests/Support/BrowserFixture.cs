@@ -39,8 +39,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh page in its own browser context; console errors of the page are collected.</summary>
-    public async Task<(IPage Page, List<string> Errors)> NewPageAsync()
+    /// <summary>A fresh page in its own browser context, signed in (as the admin unless told otherwise); console errors are collected.</summary>
+    public async Task<(IPage Page, List<string> Errors)> NewPageAsync(string? user = "admin", string password = RegistryApp.AdminPassword)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1000 } });
         var page = await context.NewPageAsync();
@@ -48,7 +48,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
+        if (user is not null) await SignInAsync(page, user, password);
         return (page, errors);
+    }
+
+    public static async Task SignInAsync(IPage page, string user, string password, string returnUrl = "/")
+    {
+        await page.GotoAsync($"/login?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        await page.Locator("[data-testid=username]").FillAsync(user);
+        await page.Locator("[data-testid=password]").FillAsync(password);
+        await page.Locator("[data-testid=sign-in]").ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
     }
 
     /// <summary>Saves a screenshot when REGISTRY_SCREENSHOTS names a folder, for looking at the UI by eye.</summary>

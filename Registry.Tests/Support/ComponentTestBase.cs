@@ -1,4 +1,7 @@
+using System.Security.Claims;
 using Bunit;
+using Microsoft.AspNetCore.Identity;
+using Registry.Core.Access;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -32,7 +35,26 @@ public abstract class ComponentTestBase : IAsyncLifetime
         Context.Services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         Context.Services.AddRegistryCore().AddRegistryData();
         Context.Services.AddMudServices();
+        Context.Services.AddScoped<Registry.Web.Security.CircuitActor>();
+        Context.Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider, FixedAntiforgery>();
+        var auth = Context.AddAuthorization();
         await Context.Services.InitializeRegistryDataAsync();
+
+        // The person the components act for: an admin, known to the database and to the page.
+        var users = Context.Services.GetRequiredService<UserManager<RegistryUser>>();
+        var user = new RegistryUser { UserName = "tester", Role = Role.Admin, CreatedAt = DateTimeOffset.UtcNow };
+        Assert.True((await users.CreateAsync(user)).Succeeded);
+        Tester = Actor.ForUser(user);
+        auth.SetAuthorized("tester");
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Role, "Admin"));
+        auth.SetPolicies(Permission.All.Select(p => p.Policy).ToArray());
+    }
+
+    protected Actor Tester { get; private set; } = null!;
+
+    private sealed class FixedAntiforgery : Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider
+    {
+        public override Microsoft.AspNetCore.Components.Forms.AntiforgeryRequestToken? GetAntiforgeryToken() => new("test-token", "__RequestVerificationToken");
     }
 
     /// <summary>Registers a model version through the same use case the API uses.</summary>
@@ -42,7 +64,7 @@ public abstract class ComponentTestBase : IAsyncLifetime
         var commands = Context.Services.GetRequiredService<CatalogCommands>();
         var staged = await store.StageAsync(new MemoryStream(bytes), long.MaxValue, CancellationToken.None);
         await using var file = staged.Value;
-        var version = await commands.AddVersionAsync(model, metadata, file, "tester");
+        var version = await commands.AddVersionAsync(model, metadata, file, Tester);
         Assert.True(version.IsSuccess, version.Error?.Detail);
         return version.Value;
     }
@@ -50,7 +72,7 @@ public abstract class ComponentTestBase : IAsyncLifetime
     protected async Task CreateModelAsync(string name, string description)
     {
         var created = await Context.Services.GetRequiredService<CatalogCommands>()
-            .CreateModelAsync(new CreateModelRequest { Name = name, Description = description }, "tester");
+            .CreateModelAsync(new CreateModelRequest { Name = name, Description = description }, Tester);
         Assert.True(created.IsSuccess, created.Error?.Detail);
     }
 

@@ -1,4 +1,7 @@
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Identity;
+using Registry.Core.Access;
+using Registry.Web.Security;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -24,12 +27,79 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? NewDataDirectory();
         // Validation runs sandboxes in the background; tests that are not about it leave it off.
-        _settings = new Dictionary<string, string?> { ["Registry:Validation:Enabled"] = "false" };
+        _settings = new Dictionary<string, string?>
+        {
+            ["Registry:Validation:Enabled"] = "false",
+            ["Registry:Admin:InitialPassword"] = AdminPassword,
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
         _settings["Registry:Storage:DataDirectory"] = DataDirectory;
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The first admin's password in tests (set through configuration, so no forced change).</summary>
+    public const string AdminPassword = "admin-password-for-tests";
+
+    private string? _adminKey;
+
+    /// <summary>Clients made by <c>CreateClient()</c> act as the admin, through an API key named "tests".</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        _adminKey ??= CreateKeyAsync(AdminAccount.UserName, Scopes.All, "tests").GetAwaiter().GetResult();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminKey);
+    }
+
+    /// <summary>A client without credentials.</summary>
+    public HttpClient AnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
+    /// <summary>A client acting through a key of a (new) service account with this role and these scopes.</summary>
+    public async Task<HttpClient> ClientAsAsync(Role role, Scopes scopes = Scopes.All, string? user = null)
+    {
+        user ??= $"{role.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}"[..24];
+        await EnsureServiceAccountAsync(user, role);
+        var allowed = scopes & RoleScopes.Allowed(role);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await CreateKeyAsync(user, allowed, "key"));
+        return client;
+    }
+
+    public async Task EnsureServiceAccountAsync(string name, Role role)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<RegistryUser>>();
+        if (await users.FindByNameAsync(name) is not null) return;
+        var created = await users.CreateAsync(new RegistryUser { UserName = name, Role = role, IsService = true, CreatedAt = DateTimeOffset.UtcNow });
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+    }
+
+    /// <summary>A person who signs in with this password (no forced change).</summary>
+    public async Task CreatePersonAsync(string name, Role role, string password)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<RegistryUser>>();
+        var created = await users.CreateAsync(new RegistryUser { UserName = name, Role = role, CreatedAt = DateTimeOffset.UtcNow }, password);
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+    }
+
+    /// <summary>Creates a key directly (the database is the authority in tests, as the command line is in production).</summary>
+    public async Task<string> CreateKeyAsync(string user, Scopes scopes, string name, DateTimeOffset? expires = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var owner = await scope.ServiceProvider.GetRequiredService<UserManager<RegistryUser>>().FindByNameAsync(user)
+            ?? throw new InvalidOperationException($"no user {user}");
+        var actor = Actor.ForUser(owner) with { Via = "tests" };
+        var created = await Services.GetRequiredService<ApiKeyService>().CreateAsync(actor, null,
+            new CreateKeyRequest { Name = name, Scopes = RoleScopes.Describe(scopes).Split(',').ToList(), ExpiresAt = expires });
+        Assert.True(created.IsSuccess, created.Error?.Detail);
+        return created.Value.Secret;
+    }
 
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "registry-tests", Guid.NewGuid().ToString("N"));
 

@@ -46,7 +46,7 @@ public sealed class ServerProcess : IDisposable
             if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode} during start-up");
             try
             {
-                if ((await probe.GetAsync("/api/v1/models")).IsSuccessStatusCode) return server;
+                if ((int)(await probe.GetAsync("/api/v1/models")).StatusCode < 500) return server;
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -56,7 +56,32 @@ public sealed class ServerProcess : IDisposable
         throw new TimeoutException("the server did not answer within 15 s");
     }
 
-    public HttpClient Client() => new() { BaseAddress = Address };
+    /// <summary>A client that sends <paramref name="apiKey"/> when given.</summary>
+    public HttpClient Client(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = Address };
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    /// <summary>Runs the program's command line (<c>dotnet Registry.Web.dll …</c>) as an operator would; returns exit code, stdout, stderr.</summary>
+    public static async Task<(int Exit, string Out, string Error)> RunCommandAsync(params string[] args)
+    {
+        var web = WebBuildOutput();
+        var info = new ProcessStartInfo(DotnetHost(), [Path.Combine(web, "Registry.Web.dll"), .. args])
+        {
+            WorkingDirectory = web,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
 
     /// <summary>SIGKILL: no shutdown handlers, no flushing, exactly like a crash or an OOM kill.</summary>
     public void KillHard()

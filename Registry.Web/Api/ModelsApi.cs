@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Registry.Core.Access;
 using Registry.Core.Catalog;
+using Registry.Web.Security;
 
 namespace Registry.Web.Api;
 
@@ -11,12 +13,14 @@ public static class ModelsApi
         var models = app.MapGroup("/api/v1/models").WithTags("Models");
 
         models.MapGet("/", ListModels)
+            .RequirePermission(Permission.Read)
             .WithName("ListModels")
             .WithSummary("List models")
             .WithDescription("Models whose name or description contains q (ignoring case) and that carry tag (key or key=value), by name, paged.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         models.MapPost("/", CreateModel)
+            .RequirePermission(Permission.Write)
             .WithName("CreateModel")
             .WithSummary("Register a model without uploading a version")
             .Accepts<CreateModelRequest>("application/json")
@@ -25,6 +29,7 @@ public static class ModelsApi
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
 
         models.MapGet("/{name}", GetModel)
+            .RequirePermission(Permission.Read)
             .WithName("GetModel")
             .WithSummary("Get a model")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -45,7 +50,7 @@ public static class ModelsApi
     {
         var request = await RequestJson.ReadAsync<CreateModelRequest>(http.Request, "model", ct);
         if (!request.IsSuccess) return request.Error!.ToProblem();
-        var created = await commands.CreateModelAsync(request.Value, Actor.Of(http), ct);
+        var created = await commands.CreateModelAsync(request.Value, http.ActorOf(), ct);
         if (!created.IsSuccess) return created.Error!.ToProblem();
         return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(created.Value.Name)}", created.Value);
     }
@@ -55,12 +60,4 @@ public static class ModelsApi
         var model = await queries.GetModelAsync(name, ct);
         return model.IsSuccess ? TypedResults.Ok(model.Value) : model.Error!.ToProblem();
     }
-}
-
-/// <summary>Who is acting: the authenticated principal, never a field of the request body.</summary>
-internal static class Actor
-{
-    public const string Anonymous = "anonymous";
-
-    public static string Of(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : Anonymous;
 }

@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Registry.Core;
+using Registry.Core.Access;
 using Registry.Core.Catalog;
+using Registry.Web.Security;
 using Registry.Core.Storage;
 using Registry.Core.Validation;
 
@@ -16,6 +18,7 @@ public static class VersionsApi
         var versions = app.MapGroup("/api/v1/models/{name}/versions").WithTags("Versions");
 
         versions.MapPost("/", Upload)
+            .RequirePermission(Permission.Write)
             .WithName("UploadVersion")
             .WithSummary("Upload a new version")
             .WithDescription("multipart/form-data with a 'file' part (the .onnx model) and an optional 'metadata' part (JSON: description, tags, metrics, lineage). The model is created when it does not exist.")
@@ -25,17 +28,20 @@ public static class VersionsApi
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
 
         versions.MapGet("/", ListVersions)
+            .RequirePermission(Permission.Read)
             .WithName("ListVersions")
             .WithSummary("List a model's versions, newest first")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         versions.MapGet("/{version:int}", GetVersion)
+            .RequirePermission(Permission.Read)
             .WithName("GetVersion")
             .WithSummary("Get a version with its signature, metrics and lineage")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         versions.MapGet("/{version:int}/artifact", Download)
+            .RequirePermission(Permission.Read)
             .WithName("DownloadArtifact")
             .WithSummary("Download a version's .onnx file")
             .WithDescription("ETag is \"sha256:<hex>\"; If-None-Match gives 304; Range gives 206.")
@@ -45,22 +51,26 @@ public static class VersionsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         versions.MapGet("/{version:int}/validation", GetValidation)
+            .RequirePermission(Permission.Read)
             .WithName("GetValidation")
             .WithSummary("The latest validation of a version: status, checks, latency figures")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         versions.MapPost("/{version:int}/validation", Revalidate)
+            .RequirePermission(Permission.Validate)
             .WithName("Revalidate")
             .WithSummary("Queue a new validation of a version (after an ONNX Runtime upgrade, say)")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         versions.MapGet("/{version:int}/metrics", GetMetrics)
+            .RequirePermission(Permission.Read)
             .WithName("GetMetrics")
             .WithSummary("List a version's metrics")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         versions.MapPost("/{version:int}/metrics", LogMetrics)
+            .RequirePermission(Permission.Write)
             .WithName("LogMetrics")
             .WithSummary("Log a batch of metrics on a version")
             .Accepts<MetricsBatch>("application/json")
@@ -84,7 +94,7 @@ public static class VersionsApi
             if (!form.IsSuccess) return form.Error!.ToProblem();
 
             await using var upload = form.Value;
-            var added = await commands.AddVersionAsync(name, upload.Metadata, upload.File, Actor.Of(http), ct, upload.References);
+            var added = await commands.AddVersionAsync(name, upload.Metadata, upload.File, http.ActorOf(), ct, upload.References);
             if (!added.IsSuccess) return added.Error!.ToProblem();
             var v = added.Value;
             return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
@@ -155,7 +165,7 @@ public static class VersionsApi
     private static async Task<Results<Accepted<ValidationView>, ProblemHttpResult>> Revalidate(
         string name, int version, HttpContext http, ValidationQueue validation, CancellationToken ct)
     {
-        var queued = await validation.RequeueAsync(name, version, Actor.Of(http), ct);
+        var queued = await validation.RequeueAsync(name, version, http.ActorOf(), ct);
         if (!queued.IsSuccess) return queued.Error!.ToProblem();
         return TypedResults.Accepted($"/api/v1/models/{Uri.EscapeDataString(queued.Value.Model)}/versions/{version}/validation", queued.Value);
     }
@@ -172,7 +182,7 @@ public static class VersionsApi
     {
         var batch = await RequestJson.ReadAsync<MetricsBatch>(http.Request, "metrics batch", ct);
         if (!batch.IsSuccess) return batch.Error!.ToProblem();
-        var logged = await commands.LogMetricsAsync(name, version, batch.Value, Actor.Of(http), ct);
+        var logged = await commands.LogMetricsAsync(name, version, batch.Value, http.ActorOf(), ct);
         if (!logged.IsSuccess) return logged.Error!.ToProblem();
         return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/metrics", logged.Value);
     }

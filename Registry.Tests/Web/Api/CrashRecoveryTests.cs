@@ -17,13 +17,20 @@ public class CrashRecoveryTests
             ["Registry:Validation:PollSeconds"] = "0.2",
             ["Registry:Validation:PerformanceRuns"] = "1",
             ["Registry:Validation:TimeoutSeconds"] = "60",
+            ["Registry:Admin:InitialPassword"] = RegistryApp.AdminPassword,
         };
         try
         {
             int[] orphans;
+            string key;
             using (var first = await ServerProcess.StartAsync(data, settings))
             {
-                var client = first.Client();
+                // An automated setup's first key, from the command line.
+                var (exit, output, error) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "admin", "--scopes", "read,write", "--name", "ci",
+                    $"--Registry:Storage:DataDirectory={data}");
+                Assert.True(exit == 0, error);
+                key = output.Trim();
+                var client = first.Client(key);
                 // About three seconds of looping per run: long enough to be killed in the middle.
                 (await client.UploadAsync("slow", AdversarialModels.Loop(6_000_000))).EnsureSuccessStatusCode();
                 await WaitForStatusAsync(client, "Running");
@@ -38,7 +45,7 @@ public class CrashRecoveryTests
             Assert.DoesNotContain(orphans, ProcessTable.IsAlive);
 
             using var second = await ServerProcess.StartAsync(data, settings);
-            var validation = await Validations.WaitAsync(second.Client(), "slow", 1, TimeSpan.FromSeconds(60));
+            var validation = await Validations.WaitAsync(second.Client(key), "slow", 1, TimeSpan.FromSeconds(60));
 
             Assert.Equal("Passed", validation.GetProperty("status").GetString());
             Assert.Equal(2, validation.GetProperty("attempts").GetInt32());

@@ -46,7 +46,7 @@ public class UploadApiTests : IAsyncLifetime
         Assert.Equal(bytes.Length, v.GetProperty("sizeBytes").GetInt64());
         Assert.Equal("None", v.GetProperty("stage").GetString());
         Assert.Equal("Pending", v.GetProperty("validationStatus").GetString());
-        Assert.Equal("anonymous", v.GetProperty("createdBy").GetString());
+        Assert.Equal("admin (key tests)", v.GetProperty("createdBy").GetString());
         Assert.True(v.GetProperty("createdAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
         var input = v.GetProperty("signature").GetProperty("inputs")[0];
         Assert.Equal("x", input.GetProperty("name").GetString());

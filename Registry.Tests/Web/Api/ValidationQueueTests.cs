@@ -19,6 +19,13 @@ public class ValidationQueueTests : IAsyncLifetime
 
     private ValidationQueue Queue => _app.Services.GetRequiredService<ValidationQueue>();
 
+    private async Task<Registry.Core.Access.Actor> AdminAsync()
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        var admin = await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Registry.Core.Access.RegistryUser>>().FindByNameAsync("admin");
+        return Registry.Core.Access.Actor.ForUser(admin!);
+    }
+
     public async Task InitializeAsync() => (await _app.CreateClient().UploadAsync("queued", OnnxModels.Identity())).EnsureSuccessStatusCode();
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
@@ -137,7 +144,7 @@ public class ValidationQueueTests : IAsyncLifetime
         Assert.Equal(Registry.Core.ErrorKind.Conflict, failed!.Kind);
         Assert.Contains("its latest validation failed (failed check: smoke — The model failed to run.)", failed.Detail);
 
-        await Queue.RequeueAsync("queued", 1, "tester", CancellationToken.None);
+        await Queue.RequeueAsync("queued", 1, await AdminAsync(), CancellationToken.None);
         claim = await Queue.TryClaimAsync("a", CancellationToken.None);
         await Queue.CompleteAsync(claim!, Passed, CancellationToken.None);
         Assert.Null(await lifecycle.CheckCanLeaveNoneAsync("queued", 1));

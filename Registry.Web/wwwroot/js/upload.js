@@ -21,7 +21,7 @@ export function init(dropZone, input, dotNet) {
   });
 }
 
-export function upload(input, url, metadataJson, dotNet) {
+export function upload(input, url, metadataJson, antiforgeryToken, dotNet) {
   const file = input.files && input.files[0];
   if (!file) {
     dotNet.invokeMethodAsync('OnUploadFinished', 0, 'No file chosen.');
@@ -48,5 +48,8 @@ export function upload(input, url, metadataJson, dotNet) {
   xhr.onabort = () => dotNet.invokeMethodAsync('OnUploadFinished', 0, 'The upload was cancelled.');
   xhr.open('POST', url);
   xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+  if (antiforgeryToken) {
+    xhr.setRequestHeader('X-CSRF-TOKEN', antiforgeryToken);
+  }
   xhr.send(form);
 }
