@@ -104,7 +104,11 @@ public static class RegistryWebServices
     /// <summary>The request pipeline and endpoints, in order.</summary>
     public static WebApplication UseRegistryWeb(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        // A request the server cannot read (a bad form, a broken body) is the client's 400, not a 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.Use(SecurityHeaders.InvokeAsync);
         // API clients get problem+json for every error status; people get the UI's not-found page.
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api

@@ -52,6 +52,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         return (page, errors);
     }
 
+    /// <summary>Opens a page and waits until it is live (its circuit connected), so that typing reaches the components.</summary>
+    public static async Task GotoLiveAsync(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
+
     public static async Task SignInAsync(IPage page, string user, string password, string returnUrl = "/")
     {
         await page.GotoAsync($"/login?returnUrl={Uri.EscapeDataString(returnUrl)}");

@@ -59,6 +59,14 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A client that behaves like a browser: keeps cookies, does not follow redirects, sends no key.</summary>
+    public HttpClient BrowserClient()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
     /// <summary>A client acting through a key of a (new) service account with this role and these scopes.</summary>
     public async Task<HttpClient> ClientAsAsync(Role role, Scopes scopes = Scopes.All, string? user = null)
     {

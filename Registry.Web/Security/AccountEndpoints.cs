@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,15 @@ public static class AccountEndpoints
 {
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("/account").ExcludeFromDescription();
+        // Antiforgery is checked by hand so that a stale form (an old tab, a restarted server) leads
+        // back to the form with a word of explanation rather than to an error page.
+        var account = app.MapGroup("/account").ExcludeFromDescription().DisableAntiforgery().AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http)) return await next(context);
+            var back = http.Request.Path.StartsWithSegments("/account/password") ? "/account/password" : "/login";
+            return Results.LocalRedirect($"{back}?error=expired");
+        });
         account.MapPost("/login", LoginAsync).AllowAnonymous();
         account.MapPost("/logout", LogoutAsync).AllowAnonymous();
         account.MapPost("/password", ChangePasswordAsync).RequireAuthorization();

@@ -34,7 +34,13 @@ public class CrashRecoveryTests
                 // About three seconds of looping per run: long enough to be killed in the middle.
                 (await client.UploadAsync("slow", AdversarialModels.Loop(6_000_000))).EnsureSuccessStatusCode();
                 await WaitForStatusAsync(client, "Running");
-                orphans = [.. first.SandboxChildren()];
+                // The run is claimed a moment before its sandbox process starts.
+                orphans = [];
+                for (var i = 0; i < 100 && orphans.Length == 0; i++)
+                {
+                    orphans = [.. first.SandboxChildren()];
+                    if (orphans.Length == 0) await Task.Delay(50);
+                }
                 Assert.NotEmpty(orphans);
 
                 first.KillHard();
@@ -49,6 +55,10 @@ public class CrashRecoveryTests
 
             Assert.Equal("Passed", validation.GetProperty("status").GetString());
             Assert.Equal(2, validation.GetProperty("attempts").GetInt32());
+            // Over a real connection the audit log records where each change came from.
+            var upload = await (await second.Client(key).GetAsync("/api/v1/audit?action=version.created")).JsonAsync();
+            Assert.Equal(("admin (key ci)", "127.0.0.1"),
+                (upload.GetProperty("items")[0].GetProperty("actor").GetString(), upload.GetProperty("items")[0].GetProperty("clientAddress").GetString()));
             await using var app = new RegistryApp(dataDirectory: data);
             second.Dispose();
             var (runs, completions) = await app.DbAsync(async db => (

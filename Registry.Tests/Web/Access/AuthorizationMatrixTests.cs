@@ -1,0 +1,153 @@
+using System.Net;
+using System.Reflection;
+using System.Text;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Registry.Core.Access;
+using Registry.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Registry.Tests.Web.Access;
+
+/// <summary>
+/// Every API endpoint the app maps, against every kind of caller. The expectations are this test's
+/// own table: an endpoint the table does not know, or one mapped without a policy, fails the test.
+/// </summary>
+public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly RegistryApp _app = new();
+
+    /// <summary>What each endpoint needs, written down independently of the code that maps it.</summary>
+    private static readonly Dictionary<string, (Role Role, Scopes Scope)> Expected = new()
+    {
+        ["GET /api/v1/models/"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/models/"] = (Role.Contributor, Scopes.Write),
+        ["GET /api/v1/models/{name}"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/models/{name}/versions/"] = (Role.Contributor, Scopes.Write),
+        ["GET /api/v1/models/{name}/versions/"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/versions/{version:int}"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/versions/{version:int}/artifact"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/versions/{version:int}/validation"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/models/{name}/versions/{version:int}/validation"] = (Role.Contributor, Scopes.Write),
+        ["GET /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Contributor, Scopes.Write),
+        ["GET /api/v1/users/"] = (Role.Admin, Scopes.Read),
+        ["POST /api/v1/users/"] = (Role.Admin, Scopes.Write),
+        ["PATCH /api/v1/users/{name}"] = (Role.Admin, Scopes.Write),
+        ["GET /api/v1/users/{name}/keys"] = (Role.Admin, Scopes.Read),
+        ["POST /api/v1/users/{name}/keys"] = (Role.Admin, Scopes.Write),
+        ["GET /api/v1/keys/"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/keys/"] = (Role.Viewer, Scopes.Write),
+        ["DELETE /api/v1/keys/{id:long}"] = (Role.Viewer, Scopes.Write),
+        ["GET /api/v1/audit/"] = (Role.Admin, Scopes.Read),
+        ["GET /api/v1/audit/verify"] = (Role.Admin, Scopes.Read),
+        ["GET /api/v1/settings/"] = (Role.Admin, Scopes.Read),
+        ["PATCH /api/v1/settings/"] = (Role.Admin, Scopes.Write),
+    };
+
+    private sealed record Caller(string Name, HttpClient Client, Role? Role, Scopes Scopes, bool Valid);
+
+    public async Task InitializeAsync() => (await _app.CreateClient().UploadAsync("m", OnnxModels.Identity())).EnsureSuccessStatusCode();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private static List<(string Method, string Pattern, EndpointMetadataCollection Metadata)> ApiEndpoints(IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => (m, e.RoutePattern.RawText!, e.Metadata)))
+            .ToList();
+
+    [Fact]
+    public void Every_api_endpoint_has_a_policy_and_a_line_in_this_matrix()
+    {
+        _app.CreateClient();
+        var endpoints = ApiEndpoints(_app.Services);
+        Assert.NotEmpty(endpoints);
+        var problems = new List<string>();
+        foreach (var (method, pattern, metadata) in endpoints)
+        {
+            var key = $"{method} {pattern}";
+            var policies = metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            if (metadata.GetMetadata<IAllowAnonymous>() is not null || policies.Count == 0)
+                problems.Add($"{key} has no authorization policy");
+            if (!Expected.ContainsKey(key))
+                problems.Add($"{key} is not in the authorization matrix: add what it needs");
+        }
+        foreach (var missing in Expected.Keys.Except(endpoints.Select(e => $"{e.Method} {e.Pattern}")))
+            problems.Add($"{missing} is in the matrix but no longer mapped");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task Every_endpoint_answers_each_kind_of_caller_as_expected()
+    {
+        var callers = await CallersAsync();
+        var failures = new List<string>();
+        var table = new StringBuilder();
+        foreach (var (method, pattern, _) in ApiEndpoints(_app.Services).OrderBy(e => e.Pattern).ThenBy(e => e.Method))
+        {
+            var (role, scope) = Expected[$"{method} {pattern}"];
+            var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999");
+            if (pattern.StartsWith("/api/v1/users/{name}", StringComparison.Ordinal)) path = path.Replace("/users/m", "/users/nobody");
+            table.Append($"{method,-6} {pattern,-62}");
+            foreach (var caller in callers)
+            {
+                var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (method is "POST" or "PATCH") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                var status = (int)(await caller.Client.SendAsync(request)).StatusCode;
+                var allowed = caller.Valid && caller.Role >= role && caller.Scopes.HasFlag(scope);
+                var expected = !caller.Valid ? "401" : allowed ? "not 401/403" : "403";
+                var ok = expected == "not 401/403" ? status is not (401 or 403) : status.ToString(System.Globalization.CultureInfo.InvariantCulture) == expected;
+                if (!ok) failures.Add($"{method} {pattern} as {caller.Name}: {status}, expected {expected}");
+                table.Append($" {status}");
+            }
+            table.AppendLine();
+        }
+        output.WriteLine("callers: " + string.Join(", ", callers.Select(c => c.Name)));
+        output.WriteLine(table.ToString());
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void Every_page_declares_who_may_see_it()
+    {
+        var pages = typeof(Program).Assembly.GetTypes().Where(t => t.GetCustomAttributes<RouteAttribute>().Any()).ToList();
+        Assert.NotEmpty(pages);
+        var undeclared = pages.Where(p => p.GetCustomAttribute<AuthorizeAttribute>() is null && p.GetCustomAttribute<AllowAnonymousAttribute>() is null)
+            .Select(p => p.Name).ToList();
+        Assert.True(undeclared.Count == 0, "pages without [Authorize] or [AllowAnonymous]: " + string.Join(", ", undeclared));
+        var anonymous = pages.Where(p => p.GetCustomAttribute<AllowAnonymousAttribute>() is not null).Select(p => p.Name).Order().ToList();
+        Assert.Equal(["AccessDenied", "Login", "NotFound"], anonymous);
+    }
+
+    private async Task<List<Caller>> CallersAsync()
+    {
+        var callers = new List<Caller> { new("anonymous", _app.AnonymousClient(), null, Scopes.None, Valid: false) };
+        foreach (var role in Enum.GetValues<Role>())
+            callers.Add(new(role.ToString().ToLowerInvariant(), await _app.ClientAsAsync(role), role, RoleScopes.Allowed(role), true));
+        foreach (var scope in new[] { Scopes.Read, Scopes.Write, Scopes.Promote })
+            callers.Add(new($"admin-key-{scope.ToString().ToLowerInvariant()}", await _app.ClientAsAsync(Role.Admin, scope), Role.Admin, scope, true));
+
+        // A revoked key and an expired one: both must be refused as not signed in.
+        await _app.EnsureServiceAccountAsync("keyholder", Role.Admin);
+        var revoked = await _app.CreateKeyAsync("keyholder", Scopes.All, "revoked");
+        var keys = await _app.CreateClient().GetAsync("/api/v1/users/keyholder/keys");
+        var id = (await keys.JsonAsync()).EnumerateArray().Single(k => k.GetProperty("name").GetString() == "revoked").GetProperty("id").GetInt64();
+        (await _app.CreateClient().DeleteAsync($"/api/v1/keys/{id}")).EnsureSuccessStatusCode();
+        var expired = await _app.CreateKeyAsync("keyholder", Scopes.All, "expired", DateTimeOffset.UtcNow.AddSeconds(1));
+        await Task.Delay(1500);
+        callers.Add(new("revoked-key", WithKey(revoked), Role.Admin, Scopes.All, Valid: false));
+        callers.Add(new("expired-key", WithKey(expired), Role.Admin, Scopes.All, Valid: false));
+        return callers;
+    }
+
+    private HttpClient WithKey(string key)
+    {
+        var client = _app.AnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+}
