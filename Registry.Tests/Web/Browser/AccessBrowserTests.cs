@@ -128,6 +128,30 @@ public class AccessBrowserTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_role_taken_away_stops_working_in_a_page_that_is_already_open()
+    {
+        var admin = browser.App.CreateClient();
+        (await admin.UploadAsync("demoted-check", OnnxModels.Identity("demote"))).EnsureSuccessStatusCode();
+        await Validations.WaitAsync(admin, "demoted-check", 1);
+        var before = await (await admin.GetAsync("/api/v1/models/demoted-check/versions/1/validation")).JsonAsync();
+        await browser.App.CreatePersonAsync("lee", Role.Contributor, "lees-long-password");
+        var (page, _) = await browser.NewPageAsync("lee", "lees-long-password");
+        await BrowserFixture.GotoLiveAsync(page, "/models/demoted-check/versions/1");
+        await Assertions.Expect(page.Locator("[data-testid=revalidate]")).ToBeEnabledAsync();
+
+        // While Lee's page stays open, an admin makes Lee a viewer.
+        var demote = await admin.PatchAsync("/api/v1/users/lee", new StringContent("""{"role": "Viewer"}""", System.Text.Encoding.UTF8, "application/json"));
+        demote.EnsureSuccessStatusCode();
+        await page.Locator("[data-testid=revalidate]").ClickAsync();
+
+        await Assertions.Expect(page.Locator("[data-testid=revalidate-error]")).ToContainTextAsync("needs the Contributor role; 'lee' is a Viewer");
+        var validation = await (await admin.GetAsync("/api/v1/models/demoted-check/versions/1/validation")).JsonAsync();
+        // Nothing was queued: the version keeps the run and result it had.
+        Assert.Equal(before.GetProperty("run").GetInt64(), validation.GetProperty("run").GetInt64());
+        Assert.Equal("Passed", validation.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Signing_out_ends_the_session()
     {
         var (page, _) = await browser.NewPageAsync();
