@@ -6,10 +6,20 @@ namespace Registry.Sandbox;
 /// </summary>
 internal static class ParentWatch
 {
-    public static void Start()
+    /// <summary>The server's process id, passed as <c>--parent &lt;pid&gt;</c>; null when not given.</summary>
+    public static int? ExpectedParent(string[] args)
+    {
+        var at = Array.IndexOf(args, "--parent");
+        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+
+    public static void Start(int? expectedParent)
     {
         if (!OperatingSystem.IsLinux()) return;
         var parent = ParentPid();
+        // The server may have died between starting this process and this line: the process has
+        // then already been handed to another parent, and watching that one would watch nothing.
+        if (expectedParent is { } expected && parent != expected) Environment.Exit(3);
         if (parent <= 1) return;
         var thread = new Thread(() =>
         {

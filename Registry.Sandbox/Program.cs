@@ -8,10 +8,10 @@ namespace Registry.Sandbox;
 // output. It never opens the registry's database; it sees only the files named in the job.
 internal static class SandboxProgram
 {
-    public static int Main()
+    public static int Main(string[] args)
     {
         _ = Checks.SandboxClock; // start the clock the timeout is measured against
-        ParentWatch.Start();
+        ParentWatch.Start(ParentWatch.ExpectedParent(args));
         var report = new Reporter(Console.Out);
         SandboxJob? job;
         try

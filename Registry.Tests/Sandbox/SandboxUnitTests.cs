@@ -124,4 +124,45 @@ public class SandboxUnitTests
         Assert.Null(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF6), 1e-3, 1e-5).Mismatch);
         Assert.NotNull(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF8), 1e-3, 1e-5).Mismatch);
     }
+
+    private static System.Diagnostics.Process StartSandbox(int parent)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(ServerProcess.DotnetHost(),
+            [Path.Combine(AppContext.BaseDirectory, "Registry.Sandbox.dll"), "--parent", parent.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        return System.Diagnostics.Process.Start(info)!;
+    }
+
+    /// <summary>
+    /// A server killed between starting its sandbox and the sandbox's first look at its parent leaves
+    /// the sandbox with a new parent. It must stop rather than wait, unwatched, for a job that never comes.
+    /// </summary>
+    [Fact]
+    public async Task A_sandbox_whose_server_is_already_gone_stops_at_once()
+    {
+        using var orphan = StartSandbox(parent: 1); // not its parent: as if the server had died first
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await orphan.WaitForExitAsync(timeout.Token); // standard input stays open: it never gets a job
+        }
+        finally
+        {
+            orphan.Kill();
+        }
+        Assert.Equal(3, orphan.ExitCode);
+
+        // With its real parent it goes on to read the job (here: not JSON, so it says so).
+        using var watched = StartSandbox(Environment.ProcessId);
+        await watched.StandardInput.WriteAsync("not json");
+        watched.StandardInput.Close();
+        var error = await watched.StandardError.ReadToEndAsync(timeout.Token);
+        await watched.WaitForExitAsync(timeout.Token);
+        Assert.Equal((2, true), (watched.ExitCode, error.Contains("not valid JSON", StringComparison.Ordinal)));
+    }
 }

@@ -116,7 +116,7 @@ public sealed class ServerProcess : IDisposable
         return path;
     }
 
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
         var host = Path.Combine(root, "dotnet");

@@ -81,7 +81,7 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
 
     private ProcessStartInfo StartInfo(string sandbox, string workDir)
     {
-        var info = new ProcessStartInfo(DotnetHost(), [sandbox])
+        var info = new ProcessStartInfo(DotnetHost(), [sandbox, "--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)])
         {
             WorkingDirectory = workDir,
             RedirectStandardInput = true,
