@@ -168,13 +168,41 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
     }
 }
 
+/// <summary>
+/// Base of API test classes that each get a registry of their own (xUnit makes one instance per
+/// test), with a client holding the admin's full key.
+/// </summary>
+public abstract class AppTests(RegistryApp app) : IAsyncLifetime
+{
+    protected AppTests() : this(new RegistryApp()) { }
+
+    protected RegistryApp App { get; } = app;
+
+    /// <summary>Created before each test, so the app has started and the key's own audit event is behind it.</summary>
+    protected HttpClient Admin { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Admin = App.CreateClient();
+        await ArrangeAsync();
+    }
+
+    /// <summary>What every test of the class starts from.</summary>
+    protected virtual Task ArrangeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+}
+
 public static class UploadRequests
 {
+    /// <summary>A JSON request body.</summary>
+    public static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
     public static MultipartFormDataContent Form(byte[]? model, string? metadata = null, string fileName = "model.onnx")
     {
         var form = new MultipartFormDataContent();
         if (metadata is not null)
-            form.Add(new StringContent(metadata, System.Text.Encoding.UTF8, "application/json"), "metadata");
+            form.Add(Json(metadata), "metadata");
         if (model is not null)
         {
             var file = new ByteArrayContent(model);

@@ -1,32 +1,19 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Registry.Core.Access;
 using Registry.Tests.Support;
+using static Registry.Tests.Support.UploadRequests;
 
 namespace Registry.Tests.Web.Access;
 
-public partial class AccessApiTests : IAsyncLifetime
+public partial class AccessApiTests : AppTests
 {
-    private readonly RegistryApp _app = new();
-    private HttpClient _admin = null!;
-
-    public Task InitializeAsync()
-    {
-        _admin = _app.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
     private HttpClient WithKey(string key)
     {
-        var client = _app.AnonymousClient();
+        var client = App.AnonymousClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return client;
     }
@@ -34,7 +21,7 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task A_person_creates_a_key_within_their_role_sees_it_once_and_revokes_it_at_once()
     {
-        var contributor = await _app.ClientAsAsync(Role.Contributor);
+        var contributor = await App.ClientAsAsync(Role.Contributor);
 
         var created = await contributor.PostAsync("/api/v1/keys", Json("""{"name": "ci-uploader", "scopes": ["read", "write"]}"""));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -54,7 +41,7 @@ public partial class AccessApiTests : IAsyncLifetime
         (await contributor.DeleteAsync($"/api/v1/keys/{id}")).EnsureSuccessStatusCode();
         var refused = await (await key.GetAsync("/api/v1/models")).ProblemAsync(401);
         Assert.Contains("'ci-uploader' was revoked", refused.GetProperty("detail").GetString());
-        var stored = await _app.DbAsync(db => db.ApiKeys.SingleAsync(k => k.Name == "ci-uploader"));
+        var stored = await App.DbAsync(db => db.ApiKeys.SingleAsync(k => k.Name == "ci-uploader"));
         Assert.DoesNotContain(secret, stored.SecretHash);
         Assert.Equal(64, stored.SecretHash.Length);
     }
@@ -62,16 +49,16 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task A_key_never_carries_more_than_its_owners_role_or_the_key_that_created_it()
     {
-        var viewer = await _app.ClientAsAsync(Role.Viewer);
+        var viewer = await App.ClientAsAsync(Role.Viewer);
         // A viewer's key holds only "read": it cannot even create keys.
         var noWrite = await (await viewer.PostAsync("/api/v1/keys", Json("""{"name": "x", "scopes": ["read"]}"""))).ProblemAsync(403);
         Assert.Contains("needs an API key with the 'write' scope", noWrite.GetProperty("detail").GetString());
 
-        var writeOnly = await _app.ClientAsAsync(Role.Admin, Scopes.Write);
+        var writeOnly = await App.ClientAsAsync(Role.Admin, Scopes.Write);
         var wider = await (await writeOnly.PostAsync("/api/v1/keys", Json("""{"name": "wider", "scopes": ["read", "write"]}"""))).ProblemAsync(403);
         Assert.Contains("may give write, not read", wider.GetProperty("detail").GetString());
 
-        var invalid = await (await _admin.PostAsync("/api/v1/keys", Json("""{"name": "", "scopes": ["everything"]}"""))).ProblemAsync(422);
+        var invalid = await (await Admin.PostAsync("/api/v1/keys", Json("""{"name": "", "scopes": ["everything"]}"""))).ProblemAsync(422);
         Assert.True(invalid.GetProperty("errors").TryGetProperty("scopes", out _));
     }
 
@@ -79,7 +66,7 @@ public partial class AccessApiTests : IAsyncLifetime
     public async Task An_expired_key_stops_working_and_says_so()
     {
         var expires = DateTimeOffset.UtcNow.AddSeconds(2);
-        var created = await (await _admin.PostAsync("/api/v1/keys", Json($$"""{"name": "short", "scopes": ["read"], "expiresAt": "{{expires:O}}"}"""))).JsonAsync();
+        var created = await (await Admin.PostAsync("/api/v1/keys", Json($$"""{"name": "short", "scopes": ["read"], "expiresAt": "{{expires:O}}"}"""))).JsonAsync();
         var key = WithKey(created.GetProperty("secret").GetString()!);
         Assert.Equal(HttpStatusCode.OK, (await key.GetAsync("/api/v1/models")).StatusCode);
         await Task.Delay(2500);
@@ -90,33 +77,33 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task Admins_create_keys_for_service_accounts_only()
     {
-        var service = await (await _admin.PostAsync("/api/v1/users", Json("""{"name": "deployer", "role": "Viewer", "service": true}"""))).JsonAsync();
+        var service = await (await Admin.PostAsync("/api/v1/users", Json("""{"name": "deployer", "role": "Viewer", "service": true}"""))).JsonAsync();
         Assert.True(service.GetProperty("oneTimePassword").ValueKind == JsonValueKind.Null);
-        var key = await _admin.PostAsync("/api/v1/users/deployer/keys", Json("""{"name": "prod", "scopes": ["read"]}"""));
+        var key = await Admin.PostAsync("/api/v1/users/deployer/keys", Json("""{"name": "prod", "scopes": ["read"]}"""));
         Assert.Equal(HttpStatusCode.Created, key.StatusCode);
         var deployer = WithKey((await key.JsonAsync()).GetProperty("secret").GetString()!);
         Assert.Equal(HttpStatusCode.OK, (await deployer.GetAsync("/api/v1/models")).StatusCode);
 
-        await _admin.PostAsync("/api/v1/users", Json("""{"name": "alice", "role": "Contributor"}"""));
-        var person = await (await _admin.PostAsync("/api/v1/users/alice/keys", Json("""{"name": "k", "scopes": ["read"]}"""))).ProblemAsync(409);
+        await Admin.PostAsync("/api/v1/users", Json("""{"name": "alice", "role": "Contributor"}"""));
+        var person = await (await Admin.PostAsync("/api/v1/users/alice/keys", Json("""{"name": "k", "scopes": ["read"]}"""))).ProblemAsync(409);
         Assert.Contains("'alice' is a person", person.GetProperty("detail").GetString());
-        var tooMuch = await (await _admin.PostAsync("/api/v1/users/deployer/keys", Json("""{"name": "w", "scopes": ["write"]}"""))).ProblemAsync(403);
+        var tooMuch = await (await Admin.PostAsync("/api/v1/users/deployer/keys", Json("""{"name": "w", "scopes": ["write"]}"""))).ProblemAsync(403);
         Assert.Contains("'deployer' (Viewer) may give read", tooMuch.GetProperty("detail").GetString());
     }
 
     [Fact]
     public async Task A_role_change_or_a_disabled_account_takes_effect_on_the_next_request()
     {
-        await _app.EnsureServiceAccountAsync("builder", Role.Contributor);
-        var builder = WithKey(await _app.CreateKeyAsync("builder", Scopes.All, "build"));
+        await App.EnsureServiceAccountAsync("builder", Role.Contributor);
+        var builder = WithKey(await App.CreateKeyAsync("builder", Scopes.All, "build"));
         Assert.Equal(HttpStatusCode.Created, (await builder.UploadAsync("built", OnnxModels.Identity())).StatusCode);
 
-        (await _admin.PatchAsync("/api/v1/users/builder", Json("""{"role": "Viewer"}"""))).EnsureSuccessStatusCode();
+        (await Admin.PatchAsync("/api/v1/users/builder", Json("""{"role": "Viewer"}"""))).EnsureSuccessStatusCode();
         var demoted = await (await builder.UploadAsync("built", OnnxModels.Identity("2"))).ProblemAsync(403);
         Assert.Contains("needs the Contributor role; 'builder' is a Viewer", demoted.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.OK, (await builder.GetAsync("/api/v1/models")).StatusCode);
 
-        (await _admin.PatchAsync("/api/v1/users/builder", Json("""{"disabled": true}"""))).EnsureSuccessStatusCode();
+        (await Admin.PatchAsync("/api/v1/users/builder", Json("""{"disabled": true}"""))).EnsureSuccessStatusCode();
         var disabled = await (await builder.GetAsync("/api/v1/models")).ProblemAsync(401);
         Assert.Contains("owns this key is disabled", disabled.GetProperty("detail").GetString());
     }
@@ -124,29 +111,29 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task People_get_one_time_passwords_and_admins_cannot_lock_themselves_out()
     {
-        var created = await _admin.PostAsync("/api/v1/users", Json("""{"name": "bob", "role": "Approver"}"""));
+        var created = await Admin.PostAsync("/api/v1/users", Json("""{"name": "bob", "role": "Approver"}"""));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var body = await created.JsonAsync();
         Assert.Equal(20, body.GetProperty("oneTimePassword").GetString()!.Length);
         Assert.True(body.GetProperty("user").GetProperty("mustChangePassword").GetBoolean());
-        await (await _admin.PostAsync("/api/v1/users", Json("""{"name": "BOB", "role": "Viewer"}"""))).ProblemAsync(409);
+        await (await Admin.PostAsync("/api/v1/users", Json("""{"name": "BOB", "role": "Viewer"}"""))).ProblemAsync(409);
 
-        var reset = await (await _admin.PatchAsync("/api/v1/users/bob", Json("""{"resetPassword": true}"""))).JsonAsync();
+        var reset = await (await Admin.PatchAsync("/api/v1/users/bob", Json("""{"resetPassword": true}"""))).JsonAsync();
         Assert.NotEqual(body.GetProperty("oneTimePassword").GetString(), reset.GetProperty("oneTimePassword").GetString());
 
-        var self = await (await _admin.PatchAsync("/api/v1/users/admin", Json("""{"role": "Viewer"}"""))).ProblemAsync(409);
+        var self = await (await Admin.PatchAsync("/api/v1/users/admin", Json("""{"role": "Viewer"}"""))).ProblemAsync(409);
         Assert.Contains("cannot take away your own Admin role", self.GetProperty("detail").GetString());
-        var users = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/users");
+        var users = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/users");
         Assert.Contains(users.EnumerateArray(), u => u.GetProperty("name").GetString() == "bob" && u.GetProperty("role").GetString() == "Approver");
     }
 
     [Fact]
     public async Task Anonymous_read_is_off_until_an_admin_allows_it_and_never_extends_to_writes()
     {
-        var anonymous = _app.AnonymousClient();
+        var anonymous = App.AnonymousClient();
         await (await anonymous.GetAsync("/api/v1/models")).ProblemAsync(401);
 
-        (await _admin.PatchAsync("/api/v1/settings", Json("""{"allowAnonymousRead": true}"""))).EnsureSuccessStatusCode();
+        (await Admin.PatchAsync("/api/v1/settings", Json("""{"allowAnonymousRead": true}"""))).EnsureSuccessStatusCode();
 
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/v1/models")).StatusCode);
         await (await anonymous.UploadAsync("anon", OnnxModels.Identity())).ProblemAsync(401);
@@ -158,17 +145,17 @@ public partial class AccessApiTests : IAsyncLifetime
     {
         // Run in this process's build output against this app's data folder.
         var (exit, output, error) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "admin", "--scopes", "read", "--name", "ops",
-            $"--Registry:Storage:DataDirectory={_app.DataDirectory}");
+            $"--Registry:Storage:DataDirectory={App.DataDirectory}");
 
         Assert.True(exit == 0, error);
         var key = output.Trim();
         Assert.Matches("^rk_[a-z0-9]{10}_[A-Za-z0-9_-]+$", key);
         Assert.Equal(HttpStatusCode.OK, (await WithKey(key).GetAsync("/api/v1/models")).StatusCode);
-        var events = await _app.DbAsync(db => db.AuditEvents.Where(e => e.Action == "key.created" && e.Target == "key:admin/ops").Select(e => e.Actor).ToListAsync());
+        var events = await App.DbAsync(db => db.AuditEvents.Where(e => e.Action == "key.created" && e.Target == "key:admin/ops").Select(e => e.Actor).ToListAsync());
         Assert.Equal(["admin (cli)"], events);
 
         var (badExit, _, badError) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "nobody", "--name", "x",
-            $"--Registry:Storage:DataDirectory={_app.DataDirectory}");
+            $"--Registry:Storage:DataDirectory={App.DataDirectory}");
         Assert.Equal(1, badExit);
         Assert.Contains("no enabled user named 'nobody'", badError);
     }
@@ -176,7 +163,7 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task Responses_carry_security_headers()
     {
-        foreach (var response in new[] { await _admin.GetAsync("/api/v1/models"), await _app.AnonymousClient().GetAsync("/login") })
+        foreach (var response in new[] { await Admin.GetAsync("/api/v1/models"), await App.AnonymousClient().GetAsync("/login") })
         {
             var csp = response.Headers.GetValues("Content-Security-Policy").Single();
             Assert.Contains("frame-ancestors 'none'", csp);
@@ -205,8 +192,8 @@ public partial class AccessApiTests : IAsyncLifetime
     [Fact]
     public async Task Repeated_wrong_passwords_lock_the_account_and_are_audited()
     {
-        await _app.CreatePersonAsync("carol", Role.Viewer, "carols-long-password");
-        var browser = _app.BrowserClient();
+        await App.CreatePersonAsync("carol", Role.Viewer, "carols-long-password");
+        var browser = App.BrowserClient();
         for (var i = 0; i < 5; i++)
         {
             var wrong = await SignInAsync(browser, "carol", "not-her-password");
@@ -214,15 +201,15 @@ public partial class AccessApiTests : IAsyncLifetime
         }
         var right = await SignInAsync(browser, "carol", "carols-long-password");
         Assert.Contains("error=locked", right);
-        var failures = await _app.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == "account.signin_failed" && e.Actor == "carol"));
+        var failures = await App.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == "account.signin_failed" && e.Actor == "carol"));
         Assert.Equal(6, failures);
     }
 
     [Fact]
     public async Task A_cookie_session_needs_the_pages_antiforgery_token_to_change_anything()
     {
-        await _app.CreatePersonAsync("dora", Role.Contributor, "doras-long-password");
-        var browser = _app.BrowserClient();
+        await App.CreatePersonAsync("dora", Role.Contributor, "doras-long-password");
+        var browser = App.BrowserClient();
         Assert.Equal("/", await SignInAsync(browser, "dora", "doras-long-password"));
 
         var withoutToken = await browser.PostAsync("/api/v1/models", Json("""{"name": "by-cookie"}"""));
@@ -232,7 +219,7 @@ public partial class AccessApiTests : IAsyncLifetime
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models") { Content = Json("""{"name": "by-cookie"}""") };
         request.Headers.Add("X-CSRF-TOKEN", token);
         Assert.Equal(HttpStatusCode.Created, (await browser.SendAsync(request)).StatusCode);
-        var createdBy = await _app.DbAsync(db => db.Models.Where(m => m.Name == "by-cookie").Select(m => m.CreatedBy).SingleAsync());
+        var createdBy = await App.DbAsync(db => db.Models.Where(m => m.Name == "by-cookie").Select(m => m.CreatedBy).SingleAsync());
         Assert.Equal("dora", createdBy);
     }
 

@@ -1,49 +1,36 @@
 using System.Net;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Registry.Core.Access;
 using Registry.Core.Catalog;
 using Registry.Core.Validation;
 using Registry.Tests.Support;
+using static Registry.Tests.Support.UploadRequests;
 
 namespace Registry.Tests.Web.Access;
 
-public class AuditTests : IAsyncLifetime
+public class AuditTests : AppTests
 {
-    private readonly RegistryApp _app = new();
-    private HttpClient _admin = null!;
-
-    public Task InitializeAsync()
-    {
-        _admin = _app.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private Task<List<(long Id, string Actor, string Action, string Target, string? Client)>> EventsAsync() => _app.DbAsync(db =>
+    private Task<List<(long Id, string Actor, string Action, string Target, string? Client)>> EventsAsync() => App.DbAsync(db =>
         db.AuditEvents.OrderBy(e => e.Id).Select(e => new ValueTuple<long, string, string, string, string?>(e.Id, e.Actor, e.Action, e.Target, e.ClientAddress)).ToListAsync());
 
     [Fact]
     public async Task Every_state_changing_endpoint_writes_exactly_one_event_naming_its_actor()
     {
-        await _app.EnsureServiceAccountAsync("svc", Role.Viewer);
+        await App.EnsureServiceAccountAsync("svc", Role.Viewer);
         var steps = new (string Name, Func<Task<HttpResponseMessage>> Call, string Action)[]
         {
-            ("create model", () => _admin.PostAsync("/api/v1/models", Json("""{"name": "audited"}""")), "model.created"),
-            ("upload", () => _admin.UploadAsync("audited", OnnxModels.Identity()), "version.created"),
-            ("upload creating its model", () => _admin.UploadAsync("fresh", OnnxModels.Identity("2")), "version.created"),
-            ("log metrics", () => _admin.PostAsync("/api/v1/models/audited/versions/1/metrics", Json("""{"metrics": [{"key": "auc", "value": 0.9}]}""")), "metrics.logged"),
-            ("revalidate", async () => { await FinishValidationAsync(); return await _admin.PostAsync("/api/v1/models/audited/versions/1/validation", null); }, "validation.requested"),
-            ("create user", () => _admin.PostAsync("/api/v1/users", Json("""{"name": "erin", "role": "Viewer"}""")), "user.created"),
-            ("change user", () => _admin.PatchAsync("/api/v1/users/erin", Json("""{"role": "Contributor"}""")), "user.updated"),
-            ("create own key", () => _admin.PostAsync("/api/v1/keys", Json("""{"name": "mine", "scopes": ["read"]}""")), "key.created"),
-            ("create service key", () => _admin.PostAsync("/api/v1/users/svc/keys", Json("""{"name": "svc-key", "scopes": ["read"]}""")), "key.created"),
-            ("revoke key", async () => await _admin.DeleteAsync($"/api/v1/keys/{await KeyIdAsync("mine")}"), "key.revoked"),
-            ("change settings", () => _admin.PatchAsync("/api/v1/settings", Json("""{"allowAnonymousRead": true}""")), "settings.changed"),
+            ("create model", () => Admin.PostAsync("/api/v1/models", Json("""{"name": "audited"}""")), "model.created"),
+            ("upload", () => Admin.UploadAsync("audited", OnnxModels.Identity()), "version.created"),
+            ("upload creating its model", () => Admin.UploadAsync("fresh", OnnxModels.Identity("2")), "version.created"),
+            ("log metrics", () => Admin.PostAsync("/api/v1/models/audited/versions/1/metrics", Json("""{"metrics": [{"key": "auc", "value": 0.9}]}""")), "metrics.logged"),
+            ("revalidate", async () => { await FinishValidationAsync(); return await Admin.PostAsync("/api/v1/models/audited/versions/1/validation", null); }, "validation.requested"),
+            ("create user", () => Admin.PostAsync("/api/v1/users", Json("""{"name": "erin", "role": "Viewer"}""")), "user.created"),
+            ("change user", () => Admin.PatchAsync("/api/v1/users/erin", Json("""{"role": "Contributor"}""")), "user.updated"),
+            ("create own key", () => Admin.PostAsync("/api/v1/keys", Json("""{"name": "mine", "scopes": ["read"]}""")), "key.created"),
+            ("create service key", () => Admin.PostAsync("/api/v1/users/svc/keys", Json("""{"name": "svc-key", "scopes": ["read"]}""")), "key.created"),
+            ("revoke key", async () => await Admin.DeleteAsync($"/api/v1/keys/{await KeyIdAsync("mine")}"), "key.revoked"),
+            ("change settings", () => Admin.PatchAsync("/api/v1/settings", Json("""{"allowAnonymousRead": true}""")), "settings.changed"),
         };
 
         foreach (var (name, call, action) in steps)
@@ -57,9 +44,9 @@ public class AuditTests : IAsyncLifetime
         }
 
         // A refused request changes nothing and records nothing.
-        var viewer = await _app.ClientAsAsync(Role.Viewer);
+        var viewer = await App.ClientAsAsync(Role.Viewer);
         var count = (await EventsAsync()).Count;
-        await (await _admin.PostAsync("/api/v1/models", Json("""{"name": "a..b"}"""))).ProblemAsync(422);
+        await (await Admin.PostAsync("/api/v1/models", Json("""{"name": "a..b"}"""))).ProblemAsync(422);
         await (await viewer.UploadAsync("nope", OnnxModels.Identity())).ProblemAsync(403);
         Assert.Equal(count, (await EventsAsync()).Count);
     }
@@ -67,23 +54,23 @@ public class AuditTests : IAsyncLifetime
     [Fact]
     public async Task Verify_finds_an_altered_event_and_a_removed_one()
     {
-        for (var i = 0; i < 5; i++) (await _admin.UploadAsync($"m{i}", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
-        var intact = await (await _admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
+        for (var i = 0; i < 5; i++) (await Admin.UploadAsync($"m{i}", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
+        var intact = await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
         Assert.True(intact.GetProperty("intact").GetBoolean());
         var events = await EventsAsync();
         Assert.Equal(events.Count, intact.GetProperty("checked").GetInt32());
 
         var victim = events[2].Id;
-        await _app.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = 'mallory' WHERE Id = {victim}"));
-        var altered = await (await _admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = 'mallory' WHERE Id = {victim}"));
+        var altered = await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
         Assert.False(altered.GetProperty("intact").GetBoolean());
         Assert.Equal(victim, altered.GetProperty("brokenAt").GetInt64());
         Assert.Contains("altered", altered.GetProperty("problem").GetString());
 
-        await _app.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = {events[2].Actor} WHERE Id = {victim}"));
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = {events[2].Actor} WHERE Id = {victim}"));
         var removed = events[3].Id;
-        await _app.DbAsync(db => db.Database.ExecuteSqlAsync($"DELETE FROM AuditEvents WHERE Id = {removed}"));
-        var gap = await (await _admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"DELETE FROM AuditEvents WHERE Id = {removed}"));
+        var gap = await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
         Assert.Equal(events[4].Id, gap.GetProperty("brokenAt").GetInt64());
         Assert.Contains("removed, inserted or reordered", gap.GetProperty("problem").GetString());
     }
@@ -91,21 +78,21 @@ public class AuditTests : IAsyncLifetime
     [Fact]
     public async Task The_audit_log_is_filtered_and_paged_for_admins()
     {
-        (await _admin.UploadAsync("filtered", OnnxModels.Identity())).EnsureSuccessStatusCode();
-        var page = await (await _admin.GetAsync("/api/v1/audit?action=version.&target=filtered&pageSize=5")).JsonAsync();
+        (await Admin.UploadAsync("filtered", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var page = await (await Admin.GetAsync("/api/v1/audit?action=version.&target=filtered&pageSize=5")).JsonAsync();
         Assert.Equal(1, page.GetProperty("total").GetInt32());
         Assert.Equal("version:filtered/1", page.GetProperty("items")[0].GetProperty("target").GetString());
-        var byActor = await (await _admin.GetAsync("/api/v1/audit?actor=nobody-at-all")).JsonAsync();
+        var byActor = await (await Admin.GetAsync("/api/v1/audit?actor=nobody-at-all")).JsonAsync();
         Assert.Equal(0, byActor.GetProperty("total").GetInt32());
-        await (await (await _app.ClientAsAsync(Role.Approver)).GetAsync("/api/v1/audit")).ProblemAsync(403);
+        await (await (await App.ClientAsAsync(Role.Approver)).GetAsync("/api/v1/audit")).ProblemAsync(403);
     }
 
     private async Task FinishValidationAsync()
     {
-        var queue = _app.Services.GetRequiredService<ValidationQueue>();
+        var queue = App.Services.GetRequiredService<ValidationQueue>();
         while (await queue.TryClaimAsync("test", CancellationToken.None) is { } claim)
             await queue.CompleteAsync(claim, new ValidationOutcome(ValidationStatus.Passed, "Passed", [], null, null), CancellationToken.None);
     }
 
-    private async Task<long> KeyIdAsync(string name) => await _app.DbAsync(db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.Id).SingleAsync());
+    private async Task<long> KeyIdAsync(string name) => await App.DbAsync(db => db.ApiKeys.Where(k => k.Name == name).Select(k => k.Id).SingleAsync());
 }

@@ -16,10 +16,8 @@ namespace Registry.Tests.Web.Access;
 /// Every API endpoint the app maps, against every kind of caller. The expectations are this test's
 /// own table: an endpoint the table does not know, or one mapped without a policy, fails the test.
 /// </summary>
-public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
+public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
 {
-    private readonly RegistryApp _app = new();
-
     /// <summary>What each endpoint needs, written down independently of the code that maps it.</summary>
     private static readonly Dictionary<string, (Role Role, Scopes Scope)> Expected = new()
     {
@@ -50,9 +48,7 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
 
     private sealed record Caller(string Name, HttpClient Client, Role? Role, Scopes Scopes, bool Valid);
 
-    public async Task InitializeAsync() => (await _app.CreateClient().UploadAsync("m", OnnxModels.Identity())).EnsureSuccessStatusCode();
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    protected override async Task ArrangeAsync() => (await Admin.UploadAsync("m", OnnxModels.Identity())).EnsureSuccessStatusCode();
 
     private static List<(string Method, string Pattern, EndpointMetadataCollection Metadata)> ApiEndpoints(IServiceProvider services) =>
         services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -63,8 +59,8 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public void Every_api_endpoint_has_a_policy_and_a_line_in_this_matrix()
     {
-        _app.CreateClient();
-        var endpoints = ApiEndpoints(_app.Services);
+        App.CreateClient();
+        var endpoints = ApiEndpoints(App.Services);
         Assert.NotEmpty(endpoints);
         var problems = new List<string>();
         foreach (var (method, pattern, metadata) in endpoints)
@@ -87,7 +83,7 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
         var callers = await CallersAsync();
         var failures = new List<string>();
         var table = new StringBuilder();
-        foreach (var (method, pattern, _) in ApiEndpoints(_app.Services).OrderBy(e => e.Pattern).ThenBy(e => e.Method))
+        foreach (var (method, pattern, _) in ApiEndpoints(App.Services).OrderBy(e => e.Pattern).ThenBy(e => e.Method))
         {
             var (role, scope) = Expected[$"{method} {pattern}"];
             var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999");
@@ -125,19 +121,19 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<List<Caller>> CallersAsync()
     {
-        var callers = new List<Caller> { new("anonymous", _app.AnonymousClient(), null, Scopes.None, Valid: false) };
+        var callers = new List<Caller> { new("anonymous", App.AnonymousClient(), null, Scopes.None, Valid: false) };
         foreach (var role in Enum.GetValues<Role>())
-            callers.Add(new(role.ToString().ToLowerInvariant(), await _app.ClientAsAsync(role), role, RoleScopes.Allowed(role), true));
+            callers.Add(new(role.ToString().ToLowerInvariant(), await App.ClientAsAsync(role), role, RoleScopes.Allowed(role), true));
         foreach (var scope in new[] { Scopes.Read, Scopes.Write, Scopes.Promote })
-            callers.Add(new($"admin-key-{scope.ToString().ToLowerInvariant()}", await _app.ClientAsAsync(Role.Admin, scope), Role.Admin, scope, true));
+            callers.Add(new($"admin-key-{scope.ToString().ToLowerInvariant()}", await App.ClientAsAsync(Role.Admin, scope), Role.Admin, scope, true));
 
         // A revoked key and an expired one: both must be refused as not signed in.
-        await _app.EnsureServiceAccountAsync("keyholder", Role.Admin);
-        var revoked = await _app.CreateKeyAsync("keyholder", Scopes.All, "revoked");
-        var keys = await _app.CreateClient().GetAsync("/api/v1/users/keyholder/keys");
+        await App.EnsureServiceAccountAsync("keyholder", Role.Admin);
+        var revoked = await App.CreateKeyAsync("keyholder", Scopes.All, "revoked");
+        var keys = await App.CreateClient().GetAsync("/api/v1/users/keyholder/keys");
         var id = (await keys.JsonAsync()).EnumerateArray().Single(k => k.GetProperty("name").GetString() == "revoked").GetProperty("id").GetInt64();
-        (await _app.CreateClient().DeleteAsync($"/api/v1/keys/{id}")).EnsureSuccessStatusCode();
-        var expired = await _app.CreateKeyAsync("keyholder", Scopes.All, "expired", DateTimeOffset.UtcNow.AddSeconds(1));
+        (await App.CreateClient().DeleteAsync($"/api/v1/keys/{id}")).EnsureSuccessStatusCode();
+        var expired = await App.CreateKeyAsync("keyholder", Scopes.All, "expired", DateTimeOffset.UtcNow.AddSeconds(1));
         await Task.Delay(1500);
         callers.Add(new("revoked-key", WithKey(revoked), Role.Admin, Scopes.All, Valid: false));
         callers.Add(new("expired-key", WithKey(expired), Role.Admin, Scopes.All, Valid: false));
@@ -146,7 +142,7 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncLifetime
 
     private HttpClient WithKey(string key)
     {
-        var client = _app.AnonymousClient();
+        var client = App.AnonymousClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return client;
     }

@@ -1,48 +1,37 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Registry.Tests.Support;
+using static Registry.Tests.Support.UploadRequests;
 
 namespace Registry.Tests.Web.Api;
 
-public class CatalogApiTests : IAsyncLifetime
+public class CatalogApiTests : AppTests
 {
-    private readonly RegistryApp _app = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _app.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     private Task<HttpResponseMessage> PostJson(string url, string json) =>
-        _client.PostAsync(url, new StringContent(json, Encoding.UTF8, "application/json"));
+        Admin.PostAsync(url, Json(json));
 
     [Fact]
     public async Task Models_are_listed_by_name_with_search_tag_filter_and_paging()
     {
         (await PostJson("/api/v1/models", """{"name": "churn", "description": "Predicts customer churn", "tags": {"team": "growth"}}""")).EnsureSuccessStatusCode();
         (await PostJson("/api/v1/models", """{"name": "fraud", "description": "Card fraud scoring", "tags": {"team": "risk", "pii": ""}}""")).EnsureSuccessStatusCode();
-        (await _client.UploadAsync("alpha-ranker", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        (await Admin.UploadAsync("alpha-ranker", OnnxModels.Identity())).EnsureSuccessStatusCode();
 
-        var all = await (await _client.GetAsync("/api/v1/models")).JsonAsync();
+        var all = await (await Admin.GetAsync("/api/v1/models")).JsonAsync();
         Assert.Equal(3, all.GetProperty("total").GetInt32());
         Assert.Equal(["alpha-ranker", "churn", "fraud"], Names(all));
         var ranker = all.GetProperty("items")[0];
         Assert.Equal(1, ranker.GetProperty("latestVersion").GetInt32());
         Assert.Equal("Pending", ranker.GetProperty("latestValidation").GetString());
 
-        Assert.Equal(["fraud"], Names(await (await _client.GetAsync("/api/v1/models?q=FRAUD")).JsonAsync()));
-        Assert.Equal(["churn"], Names(await (await _client.GetAsync("/api/v1/models?q=customer")).JsonAsync()));
-        Assert.Equal(["fraud"], Names(await (await _client.GetAsync("/api/v1/models?tag=team%3Drisk")).JsonAsync()));
-        Assert.Equal(["churn", "fraud"], Names(await (await _client.GetAsync("/api/v1/models?tag=team")).JsonAsync()));
-        Assert.Equal(["fraud"], Names(await (await _client.GetAsync("/api/v1/models?tag=pii")).JsonAsync()));
+        Assert.Equal(["fraud"], Names(await (await Admin.GetAsync("/api/v1/models?q=FRAUD")).JsonAsync()));
+        Assert.Equal(["churn"], Names(await (await Admin.GetAsync("/api/v1/models?q=customer")).JsonAsync()));
+        Assert.Equal(["fraud"], Names(await (await Admin.GetAsync("/api/v1/models?tag=team%3Drisk")).JsonAsync()));
+        Assert.Equal(["churn", "fraud"], Names(await (await Admin.GetAsync("/api/v1/models?tag=team")).JsonAsync()));
+        Assert.Equal(["fraud"], Names(await (await Admin.GetAsync("/api/v1/models?tag=pii")).JsonAsync()));
 
-        var page2 = await (await _client.GetAsync("/api/v1/models?page=2&pageSize=2")).JsonAsync();
+        var page2 = await (await Admin.GetAsync("/api/v1/models?page=2&pageSize=2")).JsonAsync();
         Assert.Equal(["fraud"], Names(page2));
         Assert.Equal(3, page2.GetProperty("total").GetInt32());
         Assert.Equal(2, page2.GetProperty("page").GetInt32());
@@ -54,7 +43,7 @@ public class CatalogApiTests : IAsyncLifetime
     [InlineData("page=0", "page starts at 1; got 0.")]
     public async Task Out_of_range_paging_is_a_bad_request(string query, string detail)
     {
-        var problem = await (await _client.GetAsync($"/api/v1/models?{query}")).ProblemAsync(400);
+        var problem = await (await Admin.GetAsync($"/api/v1/models?{query}")).ProblemAsync(400);
         Assert.Equal(detail, problem.GetProperty("detail").GetString());
     }
 
@@ -77,31 +66,31 @@ public class CatalogApiTests : IAsyncLifetime
     [Fact]
     public async Task Versions_are_listed_newest_first_and_unknown_ones_are_404_problems()
     {
-        for (var i = 0; i < 3; i++) (await _client.UploadAsync("m", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
+        for (var i = 0; i < 3; i++) (await Admin.UploadAsync("m", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
 
-        var list = await (await _client.GetAsync("/api/v1/models/m/versions?pageSize=2")).JsonAsync();
+        var list = await (await Admin.GetAsync("/api/v1/models/m/versions?pageSize=2")).JsonAsync();
         Assert.Equal(3, list.GetProperty("total").GetInt32());
         Assert.Equal([3, 2], list.GetProperty("items").EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
         Assert.Equal("None", list.GetProperty("items")[0].GetProperty("stage").GetString());
 
-        var missingVersion = await (await _client.GetAsync("/api/v1/models/m/versions/7")).ProblemAsync(404);
+        var missingVersion = await (await Admin.GetAsync("/api/v1/models/m/versions/7")).ProblemAsync(404);
         Assert.Equal("Model 'm' has no version 7; its versions are 1 to 3.", missingVersion.GetProperty("detail").GetString());
-        var missingModel = await (await _client.GetAsync("/api/v1/models/nope/versions")).ProblemAsync(404);
+        var missingModel = await (await Admin.GetAsync("/api/v1/models/nope/versions")).ProblemAsync(404);
         Assert.Contains("There is no model named 'nope'", missingModel.GetProperty("detail").GetString());
-        await (await _client.GetAsync("/api/v1/models/nope")).ProblemAsync(404);
-        await (await _client.GetAsync("/api/v1/models/nope/versions/1/artifact")).ProblemAsync(404);
+        await (await Admin.GetAsync("/api/v1/models/nope")).ProblemAsync(404);
+        await (await Admin.GetAsync("/api/v1/models/nope/versions/1/artifact")).ProblemAsync(404);
     }
 
     [Fact]
     public async Task Metrics_are_logged_in_batches_and_listed()
     {
-        (await _client.UploadAsync("m", OnnxModels.Identity(), """{"metrics": [{"key": "auc", "value": 0.9}]}""")).EnsureSuccessStatusCode();
+        (await Admin.UploadAsync("m", OnnxModels.Identity(), """{"metrics": [{"key": "auc", "value": 0.9}]}""")).EnsureSuccessStatusCode();
 
         var logged = await PostJson("/api/v1/models/m/versions/1/metrics",
             """{"metrics": [{"key": "auc", "value": 0.93, "dataset": "holdout"}, {"key": "latency_ms", "value": 12.5}]}""");
         Assert.Equal(HttpStatusCode.Created, logged.StatusCode);
 
-        var metrics = await _client.GetFromJsonAsync<JsonElement>("/api/v1/models/m/versions/1/metrics");
+        var metrics = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/models/m/versions/1/metrics");
         Assert.Equal(
             ["auc@-=0.9", "auc@holdout=0.93", "latency_ms@-=12.5"],
             metrics.EnumerateArray().Select(m => $"{m.GetProperty("key").GetString()}@{(m.GetProperty("dataset").GetString() ?? "-")}={m.GetProperty("value").GetDouble()}"));
@@ -112,22 +101,22 @@ public class CatalogApiTests : IAsyncLifetime
         await empty.ProblemAsync(422);
         var wrongVersion = await PostJson("/api/v1/models/m/versions/5/metrics", """{"metrics": [{"key": "auc", "value": 1}]}""");
         await wrongVersion.ProblemAsync(404);
-        var notJson = await _client.PostAsync("/api/v1/models/m/versions/1/metrics", new StringContent("auc=1"));
+        var notJson = await Admin.PostAsync("/api/v1/models/m/versions/1/metrics", new StringContent("auc=1"));
         var unsupported = await notJson.ProblemAsync(415);
         Assert.Contains("Content-Type: application/json", unsupported.GetProperty("detail").GetString());
-        Assert.Equal(3, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/models/m/versions/1/metrics")).GetArrayLength());
+        Assert.Equal(3, (await Admin.GetFromJsonAsync<JsonElement>("/api/v1/models/m/versions/1/metrics")).GetArrayLength());
     }
 
     [Fact]
     public async Task Every_change_of_state_writes_one_audit_event()
     {
         await PostJson("/api/v1/models", """{"name": "audited"}""");
-        await _client.UploadAsync("audited", OnnxModels.Identity());
-        await _client.UploadAsync("fresh", OnnxModels.Identity());
+        await Admin.UploadAsync("audited", OnnxModels.Identity());
+        await Admin.UploadAsync("fresh", OnnxModels.Identity());
         await PostJson("/api/v1/models/audited/versions/1/metrics", """{"metrics": [{"key": "auc", "value": 1}]}""");
-        await _client.UploadAsync("audited", []); // refused: no event
+        await Admin.UploadAsync("audited", []); // refused: no event
 
-        var events = await _app.DbAsync(db => Task.FromResult(db.AuditEvents.Where(e => !e.Action.StartsWith("key.")).OrderBy(e => e.Id)
+        var events = await App.DbAsync(db => Task.FromResult(db.AuditEvents.Where(e => !e.Action.StartsWith("key.")).OrderBy(e => e.Id)
             .Select(e => $"{e.Actor}: {e.Action} {e.Target}").ToList()));
         Assert.Equal(
         [
@@ -139,23 +128,23 @@ public class CatalogApiTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_api_routes_and_methods_answer_with_problems()
     {
-        var problem = await (await _client.GetAsync("/api/v1/nothing-here")).ProblemAsync(404);
+        var problem = await (await Admin.GetAsync("/api/v1/nothing-here")).ProblemAsync(404);
         Assert.Contains("No API endpoint matches '/api/v1/nothing-here'", problem.GetProperty("detail").GetString());
-        await (await _client.DeleteAsync("/api/v1/models")).ProblemAsync(405);
-        await (await _client.GetAsync("/api/v1/models/m/versions/abc")).ProblemAsync(404);
+        await (await Admin.DeleteAsync("/api/v1/models")).ProblemAsync(405);
+        await (await Admin.GetAsync("/api/v1/models/m/versions/abc")).ProblemAsync(404);
     }
 
     [Fact]
     public async Task The_openapi_document_describes_the_upload_form()
     {
-        var doc = await _client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var doc = await Admin.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var upload = doc.GetProperty("paths").GetProperty("/api/v1/models/{name}/versions").GetProperty("post");
         Assert.Equal("UploadVersion", upload.GetProperty("operationId").GetString());
         var form = upload.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
         Assert.Equal("binary", form.GetProperty("properties").GetProperty("file").GetProperty("format").GetString());
         Assert.True(doc.GetProperty("paths").TryGetProperty("/api/v1/models/{name}/versions/{version}/artifact", out _));
 
-        var reference = await _client.GetAsync("/scalar/v1");
+        var reference = await Admin.GetAsync("/scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }
 
@@ -163,8 +152,8 @@ public class CatalogApiTests : IAsyncLifetime
     public async Task A_stored_artifact_that_no_longer_matches_its_digest_is_not_served_as_complete()
     {
         var bytes = OnnxModels.Linear(32, 32);
-        (await _client.UploadAsync("m", bytes)).EnsureSuccessStatusCode();
-        var stored = Assert.Single(_app.ArtifactFiles());
+        (await Admin.UploadAsync("m", bytes)).EnsureSuccessStatusCode();
+        var stored = Assert.Single(App.ArtifactFiles());
         var corrupted = bytes.ToArray();
         corrupted[^1] ^= 0xFF;
         File.WriteAllBytes(stored, corrupted);
@@ -172,7 +161,7 @@ public class CatalogApiTests : IAsyncLifetime
         var failed = false;
         try
         {
-            var response = await _client.GetAsync("/api/v1/models/m/versions/1/artifact");
+            var response = await Admin.GetAsync("/api/v1/models/m/versions/1/artifact");
             var body = await response.Content.ReadAsByteArrayAsync();
             failed = !response.IsSuccessStatusCode || body.Length != bytes.Length;
         }
@@ -183,7 +172,7 @@ public class CatalogApiTests : IAsyncLifetime
         Assert.True(failed, "a corrupted artifact was served as a complete download");
 
         File.WriteAllBytes(stored, bytes[..100]);
-        var truncatedResponse = await _client.GetAsync("/api/v1/models/m/versions/1/artifact");
+        var truncatedResponse = await Admin.GetAsync("/api/v1/models/m/versions/1/artifact");
         var truncated = await truncatedResponse.ProblemAsync(500);
         Assert.Contains("do not match their recorded size", truncated.GetProperty("detail").GetString());
     }

@@ -9,19 +9,8 @@ using Registry.Tests.Support;
 
 namespace Registry.Tests.Web.Api;
 
-public class UploadApiTests : IAsyncLifetime
+public class UploadApiTests : AppTests
 {
-    private readonly RegistryApp _app = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _app.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task Upload_answers_201_with_the_version_and_download_returns_the_same_bytes()
     {
@@ -35,7 +24,7 @@ public class UploadApiTests : IAsyncLifetime
                          "params": {"lr": 0.01}}}
             """;
 
-        var response = await _client.UploadAsync("fraud-detector", bytes, metadata);
+        var response = await Admin.UploadAsync("fraud-detector", bytes, metadata);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("/api/v1/models/fraud-detector/versions/1", response.Headers.Location?.OriginalString);
@@ -60,7 +49,7 @@ public class UploadApiTests : IAsyncLifetime
         Assert.Equal("s3://b/tx", lineage.GetProperty("datasets")[0].GetProperty("uri").GetString());
         Assert.Equal(0.01, lineage.GetProperty("params").GetProperty("lr").GetDouble());
 
-        var download = await _client.GetAsync($"{response.Headers.Location}/artifact");
+        var download = await Admin.GetAsync($"{response.Headers.Location}/artifact");
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         var downloaded = await download.Content.ReadAsByteArrayAsync();
         Assert.Equal(bytes, downloaded);
@@ -68,26 +57,26 @@ public class UploadApiTests : IAsyncLifetime
         Assert.Equal($"\"sha256:{sha}\"", download.Headers.ETag?.ToString());
         Assert.Equal("fraud-detector-v1.onnx", download.Content.Headers.ContentDisposition?.FileName);
         Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
-        Assert.Empty(_app.TempFiles());
+        Assert.Empty(App.TempFiles());
     }
 
     [Fact]
     public async Task Download_honours_If_None_Match_and_Range()
     {
         var bytes = OnnxModels.Linear(16, 16);
-        (await _client.UploadAsync("ranged", bytes)).EnsureSuccessStatusCode();
+        (await Admin.UploadAsync("ranged", bytes)).EnsureSuccessStatusCode();
         const string url = "/api/v1/models/ranged/versions/1/artifact";
-        var etag = (await _client.GetAsync(url)).Headers.ETag!;
+        var etag = (await Admin.GetAsync(url)).Headers.ETag!;
 
         var conditional = new HttpRequestMessage(HttpMethod.Get, url);
         conditional.Headers.IfNoneMatch.Add(etag);
-        var notModified = await _client.SendAsync(conditional);
+        var notModified = await Admin.SendAsync(conditional);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
 
         var ranged = new HttpRequestMessage(HttpMethod.Get, url);
         ranged.Headers.Range = new RangeHeaderValue(10, 19);
-        var partial = await _client.SendAsync(ranged);
+        var partial = await Admin.SendAsync(ranged);
         Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         Assert.Equal(bytes[10..20], await partial.Content.ReadAsByteArrayAsync());
         Assert.Equal($"bytes 10-19/{bytes.Length}", partial.Content.Headers.ContentRange?.ToString());
@@ -97,18 +86,18 @@ public class UploadApiTests : IAsyncLifetime
     public async Task Two_uploads_of_the_same_bytes_are_two_versions_sharing_one_stored_file()
     {
         var bytes = OnnxModels.Identity();
-        var first = await (await _client.UploadAsync("dedup", bytes)).JsonAsync();
-        var second = await (await _client.UploadAsync("dedup", bytes)).JsonAsync();
-        var other = await (await _client.UploadAsync("dedup-elsewhere", bytes)).JsonAsync();
+        var first = await (await Admin.UploadAsync("dedup", bytes)).JsonAsync();
+        var second = await (await Admin.UploadAsync("dedup", bytes)).JsonAsync();
+        var other = await (await Admin.UploadAsync("dedup-elsewhere", bytes)).JsonAsync();
 
         Assert.Equal([1, 2], new[] { first.GetProperty("version").GetInt32(), second.GetProperty("version").GetInt32() });
         Assert.Equal(first.GetProperty("sha256").GetString(), second.GetProperty("sha256").GetString());
         Assert.Equal(1, other.GetProperty("version").GetInt32());
-        var stored = Assert.Single(_app.ArtifactFiles());
+        var stored = Assert.Single(App.ArtifactFiles());
         var sha = first.GetProperty("sha256").GetString()!;
         Assert.EndsWith(Path.Combine("artifacts", "sha256", sha[..2], sha), stored);
-        Assert.Equal(1, await _app.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
-        Assert.Empty(_app.TempFiles());
+        Assert.Equal(1, await App.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
+        Assert.Empty(App.TempFiles());
     }
 
     [Fact]
@@ -116,34 +105,34 @@ public class UploadApiTests : IAsyncLifetime
     {
         const int uploads = 12;
         var responses = await Task.WhenAll(Enumerable.Range(0, uploads).Select(i =>
-            _client.UploadAsync("concurrent", OnnxModels.Identity(producerVersion: $"build-{i}"))));
+            Admin.UploadAsync("concurrent", OnnxModels.Identity(producerVersion: $"build-{i}"))));
 
         foreach (var r in responses) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         var numbers = new List<int>();
         foreach (var r in responses) numbers.Add((await r.JsonAsync()).GetProperty("version").GetInt32());
         Assert.Equal(Enumerable.Range(1, uploads), numbers.Order());
-        var model = await (await _client.GetAsync("/api/v1/models/concurrent")).JsonAsync();
+        var model = await (await Admin.GetAsync("/api/v1/models/concurrent")).JsonAsync();
         Assert.Equal(uploads, model.GetProperty("latestVersion").GetInt32());
-        Assert.Equal(uploads, _app.ArtifactFiles().Count());
+        Assert.Equal(uploads, App.ArtifactFiles().Count());
     }
 
     [Fact]
     public async Task Model_names_ignore_case_and_keep_the_first_spelling()
     {
-        (await _client.UploadAsync("Fraud-Detector", OnnxModels.Identity())).EnsureSuccessStatusCode();
-        var second = await (await _client.UploadAsync("fraud-detector", OnnxModels.Identity("2"))).JsonAsync();
+        (await Admin.UploadAsync("Fraud-Detector", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var second = await (await Admin.UploadAsync("fraud-detector", OnnxModels.Identity("2"))).JsonAsync();
 
         Assert.Equal("Fraud-Detector", second.GetProperty("model").GetString());
         Assert.Equal(2, second.GetProperty("version").GetInt32());
-        var models = await (await _client.GetAsync("/api/v1/models")).JsonAsync();
+        var models = await (await Admin.GetAsync("/api/v1/models")).JsonAsync();
         Assert.Equal(1, models.GetProperty("total").GetInt32());
     }
 
     [Fact]
     public async Task Lineage_parents_link_to_existing_versions()
     {
-        (await _client.UploadAsync("teacher", OnnxModels.Linear(seed: 1))).EnsureSuccessStatusCode();
-        var response = await _client.UploadAsync("student", OnnxModels.Linear(seed: 2),
+        (await Admin.UploadAsync("teacher", OnnxModels.Linear(seed: 1))).EnsureSuccessStatusCode();
+        var response = await Admin.UploadAsync("student", OnnxModels.Linear(seed: 2),
             """{"lineage": {"parents": [{"model": "Teacher", "version": 1, "relation": "distilled-from"}]}}""");
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -165,36 +154,36 @@ public class UploadApiTests : IAsyncLifetime
     public async Task Each_bad_upload_is_refused_with_a_specific_problem_and_leaves_nothing_behind(string refusal)
     {
         // Something already in the catalogue, so "unchanged" is not the same as "empty".
-        (await _client.UploadAsync("existing", OnnxModels.Linear(), """{"metrics": [{"key": "auc", "value": 0.9}]}""")).EnsureSuccessStatusCode();
-        var before = await _app.SnapshotAsync();
+        (await Admin.UploadAsync("existing", OnnxModels.Linear(), """{"metrics": [{"key": "auc", "value": 0.9}]}""")).EnsureSuccessStatusCode();
+        var before = await App.SnapshotAsync();
 
         var model = OnnxModels.Linear(32, 32, seed: 7);
         var (response, status, field, text) = refusal switch
         {
-            "empty file" => (await _client.UploadAsync("m", []), 422, null, "The file is empty (0 bytes)"),
-            "random bytes" => (await _client.UploadAsync("m", RandomBytes(10_000)), 422, null, "not an ONNX model"),
-            "html page" => (await _client.UploadAsync("m", Encoding.UTF8.GetBytes("<!DOCTYPE html><html><head><title>Login</title></head></html>")), 422, null, "is an HTML page"),
-            "truncated model" => (await _client.UploadAsync("m", model[..(model.Length / 2)]), 422, null, "truncated"),
-            "protobuf without graph" => (await _client.UploadAsync("m", new ModelHeader { IrVersion = 8 }.ToByteArray()), 422, null, "has no graph"),
-            "ir_version 0" => (await _client.UploadAsync("m", new ModelHeader { Graph = new GraphHeader { Name = "g" } }.ToByteArray()), 422, null, "has no ir_version"),
-            "missing file part" => (await _client.UploadAsync("m", null, """{"description": "no file"}"""), 400, null, "no 'file' part"),
-            "malformed metadata" => (await _client.UploadAsync("m", model, """{"description": """), 400, null, "The metadata"),
-            "metadata field of wrong type" => (await _client.UploadAsync("m", model, """{"tags": ["a", "b"]}"""), 400, "tags", "expected an object"),
-            "NaN metric" => (await _client.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "NaN"}]}"""), 422, "metrics[0].value", "Metric 'loss' must be a finite number; got NaN."),
-            "infinite metric" => (await _client.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "-Infinity"}]}"""), 422, "metrics[0].value", "got -Infinity"),
-            "unknown parent version" => (await _client.UploadAsync("m", model, """{"lineage": {"parents": [{"model": "existing", "version": 9, "relation": "fine-tuned-from"}]}}"""), 422, "lineage.parents[0]", "Model 'existing' has no version 9; its versions are 1 to 1."),
-            "bad model name" => (await _client.UploadAsync("bad name!", model), 422, "name", "may contain only letters, digits"),
-            "over-long description" => (await _client.UploadAsync("m", model, $$"""{"description": "{{new string('x', 5001)}}"}"""), 422, "description", "at most 5000 characters"),
-            "over-long tag" => (await _client.UploadAsync("m", model, $$$"""{"tags": {"note": "{{{new string('x', 501)}}}"}}"""), 422, "tags.note", "at most 500 characters"),
-            "unexpected part" => (await _client.PostAsync("/api/v1/models/m/versions", WithExtraPart(model)), 400, null, "Unexpected part 'weights'"),
-            "not multipart" => (await _client.PostAsync("/api/v1/models/m/versions", new ByteArrayContent(model)), 400, null, "multipart/form-data"),
+            "empty file" => (await Admin.UploadAsync("m", []), 422, null, "The file is empty (0 bytes)"),
+            "random bytes" => (await Admin.UploadAsync("m", RandomBytes(10_000)), 422, null, "not an ONNX model"),
+            "html page" => (await Admin.UploadAsync("m", Encoding.UTF8.GetBytes("<!DOCTYPE html><html><head><title>Login</title></head></html>")), 422, null, "is an HTML page"),
+            "truncated model" => (await Admin.UploadAsync("m", model[..(model.Length / 2)]), 422, null, "truncated"),
+            "protobuf without graph" => (await Admin.UploadAsync("m", new ModelHeader { IrVersion = 8 }.ToByteArray()), 422, null, "has no graph"),
+            "ir_version 0" => (await Admin.UploadAsync("m", new ModelHeader { Graph = new GraphHeader { Name = "g" } }.ToByteArray()), 422, null, "has no ir_version"),
+            "missing file part" => (await Admin.UploadAsync("m", null, """{"description": "no file"}"""), 400, null, "no 'file' part"),
+            "malformed metadata" => (await Admin.UploadAsync("m", model, """{"description": """), 400, null, "The metadata"),
+            "metadata field of wrong type" => (await Admin.UploadAsync("m", model, """{"tags": ["a", "b"]}"""), 400, "tags", "expected an object"),
+            "NaN metric" => (await Admin.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "NaN"}]}"""), 422, "metrics[0].value", "Metric 'loss' must be a finite number; got NaN."),
+            "infinite metric" => (await Admin.UploadAsync("m", model, """{"metrics": [{"key": "loss", "value": "-Infinity"}]}"""), 422, "metrics[0].value", "got -Infinity"),
+            "unknown parent version" => (await Admin.UploadAsync("m", model, """{"lineage": {"parents": [{"model": "existing", "version": 9, "relation": "fine-tuned-from"}]}}"""), 422, "lineage.parents[0]", "Model 'existing' has no version 9; its versions are 1 to 1."),
+            "bad model name" => (await Admin.UploadAsync("bad name!", model), 422, "name", "may contain only letters, digits"),
+            "over-long description" => (await Admin.UploadAsync("m", model, $$"""{"description": "{{new string('x', 5001)}}"}"""), 422, "description", "at most 5000 characters"),
+            "over-long tag" => (await Admin.UploadAsync("m", model, $$$"""{"tags": {"note": "{{{new string('x', 501)}}}"}}"""), 422, "tags.note", "at most 500 characters"),
+            "unexpected part" => (await Admin.PostAsync("/api/v1/models/m/versions", WithExtraPart(model)), 400, null, "Unexpected part 'weights'"),
+            "not multipart" => (await Admin.PostAsync("/api/v1/models/m/versions", new ByteArrayContent(model)), 400, null, "multipart/form-data"),
             _ => throw new ArgumentOutOfRangeException(nameof(refusal)),
         };
 
         var problem = await response.ProblemAsync(status);
         Assert.Contains(text, field is null ? problem.GetProperty("detail").GetString() : ErrorsAt(problem, field));
-        Assert.Equal(before, await _app.SnapshotAsync());
-        Assert.Empty(_app.TempFiles());
+        Assert.Equal(before, await App.SnapshotAsync());
+        Assert.Empty(App.TempFiles());
     }
 
     [Fact]
@@ -217,14 +206,14 @@ public class UploadApiTests : IAsyncLifetime
     public async Task A_client_filename_is_never_used_as_a_path()
     {
         var form = UploadRequests.Form(OnnxModels.Identity(), fileName: "../../evil.onnx");
-        var response = await _client.PostAsync("/api/v1/models/safe/versions", form);
+        var response = await Admin.PostAsync("/api/v1/models/safe/versions", form);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var sha = (await response.JsonAsync()).GetProperty("sha256").GetString()!;
-        var stored = Assert.Single(_app.ArtifactFiles());
+        var stored = Assert.Single(App.ArtifactFiles());
         Assert.Equal(sha, Path.GetFileName(stored));
         // Nothing named after the client's file exists anywhere near the data folder.
-        var root = Path.GetDirectoryName(_app.DataDirectory)!;
+        var root = Path.GetDirectoryName(App.DataDirectory)!;
         Assert.Empty(Directory.EnumerateFiles(root, "evil.onnx", SearchOption.AllDirectories));
     }
 
@@ -232,14 +221,14 @@ public class UploadApiTests : IAsyncLifetime
     public async Task Concurrent_uploads_of_the_same_new_bytes_store_one_file()
     {
         var bytes = OnnxModels.Linear(128, 128, seed: 11);
-        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => _client.UploadAsync($"twin-{i % 2}", bytes)));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Admin.UploadAsync($"twin-{i % 2}", bytes)));
 
         foreach (var r in responses) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-        var stored = Assert.Single(_app.ArtifactFiles());
+        var stored = Assert.Single(App.ArtifactFiles());
         Assert.Equal(bytes, await File.ReadAllBytesAsync(stored));
-        Assert.Equal(1, await _app.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
-        Assert.Equal(6, await _app.DbAsync(db => Task.FromResult(db.Versions.Count())));
-        Assert.Empty(_app.TempFiles());
+        Assert.Equal(1, await App.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
+        Assert.Equal(6, await App.DbAsync(db => Task.FromResult(db.Versions.Count())));
+        Assert.Empty(App.TempFiles());
     }
 
     [Theory]
@@ -248,14 +237,14 @@ public class UploadApiTests : IAsyncLifetime
     [InlineData("Origin", "https://evil.example")]
     public async Task A_browser_request_from_another_site_cannot_upload(string header, string value)
     {
-        var before = await _app.SnapshotAsync();
+        var before = await App.SnapshotAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models/m/versions") { Content = UploadRequests.Form(OnnxModels.Identity()) };
         request.Headers.TryAddWithoutValidation(header, value);
 
-        var problem = await (await _client.SendAsync(request)).ProblemAsync(403);
+        var problem = await (await Admin.SendAsync(request)).ProblemAsync(403);
 
         Assert.Contains("may not change this registry", problem.GetProperty("detail").GetString());
-        Assert.Equal(before, await _app.SnapshotAsync());
+        Assert.Equal(before, await App.SnapshotAsync());
     }
 
     [Fact]
@@ -265,7 +254,7 @@ public class UploadApiTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", "same-origin");
         request.Headers.TryAddWithoutValidation("Origin", "http://localhost");
 
-        Assert.Equal(HttpStatusCode.Created, (await _client.SendAsync(request)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Admin.SendAsync(request)).StatusCode);
     }
 
     [Fact]
@@ -273,19 +262,19 @@ public class UploadApiTests : IAsyncLifetime
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/models");
         request.Headers.Host = "registry.attacker.example";
-        Assert.Equal(HttpStatusCode.BadRequest, (await _client.SendAsync(request)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Admin.SendAsync(request)).StatusCode);
     }
 
     [Fact]
     public async Task An_upload_cut_off_mid_body_leaves_nothing_behind()
     {
-        (await _client.UploadAsync("existing", OnnxModels.Identity())).EnsureSuccessStatusCode();
-        var before = await _app.SnapshotAsync();
+        (await Admin.UploadAsync("existing", OnnxModels.Identity())).EnsureSuccessStatusCode();
+        var before = await App.SnapshotAsync();
         var form = new MultipartFormDataContent { { new StreamContent(new FailingStream(OnnxModels.Linear(256, 256), failAfter: 100_000)), "file", "model.onnx" } };
 
         try
         {
-            var response = await _client.PostAsync("/api/v1/models/cut/versions", form);
+            var response = await Admin.PostAsync("/api/v1/models/cut/versions", form);
             Assert.False(response.IsSuccessStatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
@@ -293,8 +282,8 @@ public class UploadApiTests : IAsyncLifetime
             // The client sees its own failure; what matters is what the server kept.
         }
 
-        await WaitUntilAsync(() => !_app.TempFiles().Any());
-        Assert.Equal(before, await _app.SnapshotAsync());
+        await WaitUntilAsync(() => !App.TempFiles().Any());
+        Assert.Equal(before, await App.SnapshotAsync());
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -5,24 +5,13 @@ using Registry.Tests.Support;
 namespace Registry.Tests.Web.Api;
 
 /// <summary>Uploads go through the real pipeline: the worker, the sandbox process, ONNX Runtime.</summary>
-public class ValidationApiTests : IAsyncLifetime
+public class ValidationApiTests() : AppTests(new RegistryApp(Validations.Enabled(timeoutSeconds: 6, memoryMiB: 768)))
 {
-    private readonly RegistryApp _app = new(Validations.Enabled(timeoutSeconds: 6, memoryMiB: 768));
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _app.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     private async Task<JsonElement> UploadAndWaitAsync(string model, byte[] bytes, string? metadata = null)
     {
-        var response = await _client.UploadAsync(model, bytes, metadata);
+        var response = await Admin.UploadAsync(model, bytes, metadata);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return await Validations.WaitAsync(_client, model, 1);
+        return await Validations.WaitAsync(Admin, model, 1);
     }
 
     [Fact]
@@ -32,9 +21,9 @@ public class ValidationApiTests : IAsyncLifetime
         var form = UploadRequests.Form(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
         foreach (var (part, file) in new[] { ("reference_input", "input_0.pb"), ("reference_input", "input_1.pb"), ("reference_output", "output_0.pb") })
             form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", file))), part, file);
-        Assert.Equal(HttpStatusCode.Created, (await _client.PostAsync("/api/v1/models/conv/versions", form)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Admin.PostAsync("/api/v1/models/conv/versions", form)).StatusCode);
 
-        var validation = await Validations.WaitAsync(_client, "conv", 1);
+        var validation = await Validations.WaitAsync(Admin, "conv", 1);
 
         Assert.Equal("Passed", validation.GetProperty("status").GetString());
         Assert.Equal(["format", "security", "load", "smoke", "finite", "golden", "performance"],
@@ -44,7 +33,7 @@ public class ValidationApiTests : IAsyncLifetime
         Assert.StartsWith("onnxruntime 1.31.1", validation.GetProperty("runtime").GetString());
         Assert.True(validation.GetProperty("figures").GetProperty("p95Ms").GetDouble() > 0);
 
-        var version = await (await _client.GetAsync("/api/v1/models/conv/versions/1")).JsonAsync();
+        var version = await (await Admin.GetAsync("/api/v1/models/conv/versions/1")).JsonAsync();
         Assert.Equal("Passed", version.GetProperty("validationStatus").GetString());
         var system = version.GetProperty("metrics").EnumerateArray().Where(m => m.GetProperty("system").GetBoolean())
             .Select(m => m.GetProperty("key").GetString()).ToHashSet();
@@ -58,9 +47,9 @@ public class ValidationApiTests : IAsyncLifetime
         var form = UploadRequests.Form(File.ReadAllBytes(Path.Combine(TestData.OnnxBackend, "node", "test_neg", "model.onnx")));
         form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", "input_0.pb"))), "reference_input", "in.pb");
         form.Add(new ByteArrayContent(File.ReadAllBytes(Path.Combine(dir, "test_data_set_0", "output_0.pb"))), "reference_output", "out.pb");
-        Assert.Equal(HttpStatusCode.Created, (await _client.PostAsync("/api/v1/models/neg-as-abs/versions", form)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Admin.PostAsync("/api/v1/models/neg-as-abs/versions", form)).StatusCode);
 
-        var validation = await Validations.WaitAsync(_client, "neg-as-abs", 1);
+        var validation = await Validations.WaitAsync(Admin, "neg-as-abs", 1);
 
         Assert.Equal("Failed", validation.GetProperty("status").GetString());
         Assert.Equal("Failed", Validations.StatusOf(validation, "golden"));
@@ -94,20 +83,20 @@ public class ValidationApiTests : IAsyncLifetime
             ("endless-loop", AdversarialModels.Loop(1_000_000_000_000), "smoke", "Failed", "timed out after 6 s"),
             ("memory-bomb", AdversarialModels.ConstantOfShape(4, 1024, 1024, 1024), "", "Failed", "exceeded the memory limit of 768 MiB"),
         };
-        foreach (var c in cases) (await _client.UploadAsync(c.Name, c.Model)).EnsureSuccessStatusCode();
+        foreach (var c in cases) (await Admin.UploadAsync(c.Name, c.Model)).EnsureSuccessStatusCode();
 
         // While sandboxes time out and blow up, the server still answers at once.
         for (var i = 0; i < 5; i++)
         {
             var started = DateTime.UtcNow;
-            Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/api/v1/models")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync("/api/v1/models")).StatusCode);
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
             await Task.Delay(300);
         }
 
         foreach (var c in cases)
         {
-            var validation = await Validations.WaitAsync(_client, c.Name, 1);
+            var validation = await Validations.WaitAsync(Admin, c.Name, 1);
             var check = c.Check.Length > 0
                 ? Validations.Check(validation, c.Check)
                 : validation.GetProperty("checks").EnumerateArray().First(x => x.GetProperty("status").GetString() == "Failed");
@@ -120,7 +109,7 @@ public class ValidationApiTests : IAsyncLifetime
     [Fact]
     public async Task A_sandbox_killed_mid_run_is_a_failed_check_naming_the_signal()
     {
-        (await _client.UploadAsync("killed", AdversarialModels.Loop(1_000_000_000_000))).EnsureSuccessStatusCode();
+        (await Admin.UploadAsync("killed", AdversarialModels.Loop(1_000_000_000_000))).EnsureSuccessStatusCode();
         int? sandbox = null;
         for (var i = 0; i < 100 && sandbox is null; i++)
         {
@@ -131,7 +120,7 @@ public class ValidationApiTests : IAsyncLifetime
         await Task.Delay(500); // into the smoke run, which never ends on its own
         System.Diagnostics.Process.GetProcessById(sandbox.Value).Kill();
 
-        var validation = await Validations.WaitAsync(_client, "killed", 1);
+        var validation = await Validations.WaitAsync(Admin, "killed", 1);
 
         Assert.Equal("Failed", validation.GetProperty("status").GetString());
         var failed = validation.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("status").GetString() == "Failed");
@@ -143,14 +132,14 @@ public class ValidationApiTests : IAsyncLifetime
     {
         await UploadAndWaitAsync("again", OnnxModels.Linear());
 
-        var queued = await _client.PostAsync("/api/v1/models/again/versions/1/validation", null);
+        var queued = await Admin.PostAsync("/api/v1/models/again/versions/1/validation", null);
 
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         Assert.Equal("/api/v1/models/again/versions/1/validation", queued.Headers.Location?.OriginalString);
-        var second = await Validations.WaitAsync(_client, "again", 1);
+        var second = await Validations.WaitAsync(Admin, "again", 1);
         Assert.True(second.GetProperty("run").GetInt64() > 1);
         Assert.Equal("Passed", second.GetProperty("status").GetString());
-        await (await _client.PostAsync("/api/v1/models/again/versions/9/validation", null)).ProblemAsync(404);
+        await (await Admin.PostAsync("/api/v1/models/again/versions/9/validation", null)).ProblemAsync(404);
     }
 
     [Theory]
@@ -180,15 +169,15 @@ public class ValidationApiTests : IAsyncLifetime
     [Fact]
     public async Task Invalid_reference_data_is_refused_at_upload()
     {
-        var before = await _app.SnapshotAsync();
+        var before = await App.SnapshotAsync();
         var form = UploadRequests.Form(OnnxModels.Linear(4, 2));
         form.Add(new ByteArrayContent([1, 2, 3, 4]), "reference_input", "junk.pb");
 
-        var problem = await (await _client.PostAsync("/api/v1/models/refs/versions", form)).ProblemAsync(422);
+        var problem = await (await Admin.PostAsync("/api/v1/models/refs/versions", form)).ProblemAsync(422);
 
         Assert.Contains("reference_input[0]", problem.GetProperty("detail").GetString());
-        Assert.Equal(before, await _app.SnapshotAsync());
-        Assert.Empty(_app.TempFiles());
+        Assert.Equal(before, await App.SnapshotAsync());
+        Assert.Empty(App.TempFiles());
     }
 
     /// <summary>
@@ -196,5 +185,5 @@ public class ValidationApiTests : IAsyncLifetime
     /// the sandbox's working folder (its HOME, under this app's data folder) tells them apart.
     /// </summary>
     private IEnumerable<int> SandboxProcesses() =>
-        ProcessTable.ChildrenRunning(Environment.ProcessId, "Registry.Sandbox.dll", $"HOME={_app.DataDirectory}");
+        ProcessTable.ChildrenRunning(Environment.ProcessId, "Registry.Sandbox.dll", $"HOME={App.DataDirectory}");
 }

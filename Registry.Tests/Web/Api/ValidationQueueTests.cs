@@ -7,33 +7,29 @@ using Registry.Tests.Support;
 namespace Registry.Tests.Web.Api;
 
 /// <summary>The queue's promises, exercised directly: leases, stale results, bounded attempts, the stage rule.</summary>
-public class ValidationQueueTests : IAsyncLifetime
+// No worker runs here: the test plays the worker, so every claim is its own.
+public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<string, string?>
 {
-    // No worker runs here: the test plays the worker, so every claim is its own.
-    private readonly RegistryApp _app = new(new Dictionary<string, string?>
-    {
-        ["Registry:Validation:LeaseSeconds"] = "1",
-        ["Registry:Validation:HeartbeatSeconds"] = "0.5",
-        ["Registry:Validation:MaxAttempts"] = "2",
-    });
-
-    private ValidationQueue Queue => _app.Services.GetRequiredService<ValidationQueue>();
+    ["Registry:Validation:LeaseSeconds"] = "1",
+    ["Registry:Validation:HeartbeatSeconds"] = "0.5",
+    ["Registry:Validation:MaxAttempts"] = "2",
+}))
+{
+    private ValidationQueue Queue => App.Services.GetRequiredService<ValidationQueue>();
 
     private async Task<Registry.Core.Access.Actor> AdminAsync()
     {
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = App.Services.CreateAsyncScope();
         var admin = await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Registry.Core.Access.RegistryUser>>().FindByNameAsync("admin");
         return Registry.Core.Access.Actor.ForUser(admin!);
     }
 
-    public async Task InitializeAsync() => (await _app.CreateClient().UploadAsync("queued", OnnxModels.Identity())).EnsureSuccessStatusCode();
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    protected override async Task ArrangeAsync() => (await Admin.UploadAsync("queued", OnnxModels.Identity())).EnsureSuccessStatusCode();
 
     private static ValidationOutcome Passed => new(ValidationStatus.Passed, "Passed: every check succeeded.",
         [new CheckResult(CheckNames.Format, CheckStatus.Passed, "ok", 1)], new PerformanceFigures(3, 1, 2, 2, 5, 1 << 20), "onnxruntime test");
 
-    private async Task<(ValidationStatus Version, int Runs, int Attempts)> StateAsync() => await _app.DbAsync(async db =>
+    private async Task<(ValidationStatus Version, int Runs, int Attempts)> StateAsync() => await App.DbAsync(async db =>
     {
         var version = await db.Versions.SingleAsync();
         var runs = await db.ValidationRuns.Where(r => r.VersionId == version.Id).ToListAsync();
@@ -61,7 +57,7 @@ public class ValidationQueueTests : IAsyncLifetime
         Assert.False(await Queue.CompleteAsync(second, Passed, CancellationToken.None)); // exactly one result
 
         Assert.Equal((ValidationStatus.Passed, 1, 2), await StateAsync());
-        var metrics = await _app.DbAsync(db => db.Metrics.Where(m => m.IsSystem).Select(m => m.Key).OrderBy(k => k).ToListAsync());
+        var metrics = await App.DbAsync(db => db.Metrics.Where(m => m.IsSystem).Select(m => m.Key).OrderBy(k => k).ToListAsync());
         Assert.Equal(["latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "load_time_ms", "peak_rss_mb"], metrics);
     }
 
@@ -113,7 +109,7 @@ public class ValidationQueueTests : IAsyncLifetime
     [Fact]
     public async Task Revalidation_is_refused_while_a_run_is_pending_or_running_and_accepted_after()
     {
-        var client = _app.CreateClient();
+        var client = App.CreateClient();
         var pending = await (await client.PostAsync("/api/v1/models/queued/versions/1/validation", null)).ProblemAsync(409);
         Assert.Contains("is already being validated (run 1 is Pending)", pending.GetProperty("detail").GetString());
 
@@ -132,7 +128,7 @@ public class ValidationQueueTests : IAsyncLifetime
     [Fact]
     public async Task A_version_leaves_stage_None_only_after_its_validation_passed()
     {
-        var lifecycle = _app.Services.CreateScope().ServiceProvider.GetRequiredService<VersionLifecycle>();
+        var lifecycle = App.Services.CreateScope().ServiceProvider.GetRequiredService<VersionLifecycle>();
 
         var pending = await lifecycle.CheckCanLeaveNoneAsync("queued", 1);
         Assert.Equal("queued v1 cannot leave stage None: its validation is still Pending. Wait for it to pass.", pending!.Detail);
