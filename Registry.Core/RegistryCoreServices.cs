@@ -5,6 +5,8 @@ using Registry.Core.Access;
 using Registry.Core.Auditing;
 using Registry.Core.Persistence;
 using Registry.Core.Catalog;
+using Registry.Core.Promotions;
+using Microsoft.Extensions.Options;
 using Registry.Core.Validation;
 
 namespace Registry.Core;
@@ -34,7 +36,6 @@ public static class RegistryCoreServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<CatalogQueries>();
         services.AddScoped<CatalogCommands>();
-        services.AddScoped<VersionLifecycle>();
         services.AddSingleton<AccessGuard>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistrySettings>();
@@ -54,6 +55,17 @@ public static class RegistryCoreServices
                 o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@";
             })
             .AddEntityFrameworkStores<RegistryDbContext>();
+        services.AddOptions<PromotionOptions>()
+            .BindConfiguration(PromotionOptions.Section)
+            .Validate(o => o.SweepSeconds > 0, "Registry:Promotion:SweepSeconds must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PromotionOptions>, PromotionOptionsValidation>();
+        services.AddSingleton<PromotionSignal>();
+        services.AddScoped<PromotionQueries>();
+        services.AddScoped<PromotionService>();
+        services.AddScoped<ServingQueries>();
+        services.AddScoped<AliasService>();
+        services.AddScoped<PolicyService>();
         services.AddSingleton<ValidationSignal>();
         services.AddSingleton<ValidationQueue>();
         return services;

@@ -41,6 +41,7 @@ public static class RegistryWebServices
 
         services.AddSingleton<SandboxRunner>();
         services.AddHostedService<ValidationWorker>();
+        services.AddHostedService<Promotions.PromotionWorker>();
 
         AddAccess(services);
 
@@ -129,6 +130,8 @@ public static class RegistryWebServices
         app.MapModelsApi();
         app.MapVersionsApi();
         app.MapAccessApi();
+        app.MapPromotionsApi();
+        app.MapServingApi();
 
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -88,8 +88,13 @@ public sealed record Permission(string Name, Role Role, Scopes Scope, string Des
     public static readonly Permission ManageOwnKeys = new("keys.write", Role.Viewer, Scopes.Write, "creating and revoking your API keys");
     public static readonly Permission ReadAdministration = new("admin.read", Role.Admin, Scopes.Read, "reading users, settings and the audit log");
     public static readonly Permission Administer = new("admin.write", Role.Admin, Scopes.Write, "managing users, keys of others and settings");
+    public static readonly Permission RequestPromotion = new("promote.request", Role.Contributor, Scopes.Promote, "requesting and cancelling promotions");
+    public static readonly Permission Approve = new("promote.approve", Role.Approver, Scopes.Promote, "approving and rejecting promotions");
+    public static readonly Permission ManageAliases = new("aliases.write", Role.Approver, Scopes.Promote, "setting and removing aliases");
+    public static readonly Permission ManagePolicy = new("policy.write", Role.Approver, Scopes.Promote, "changing a model's promotion policy");
 
-    public static readonly IReadOnlyList<Permission> All = [Read, Write, Validate, ReadOwnKeys, ManageOwnKeys, ReadAdministration, Administer];
+    public static readonly IReadOnlyList<Permission> All =
+        [Read, Write, Validate, ReadOwnKeys, ManageOwnKeys, ReadAdministration, Administer, RequestPromotion, Approve, ManageAliases, ManagePolicy];
 
     /// <summary>The name of the authorization policy that demands this permission.</summary>
     public string Policy => $"registry:{Name}";
@@ -107,6 +112,9 @@ public sealed record Actor(string Name, long? UserId, Role Role, long? KeyId, st
 
     /// <summary>The registry itself (the validator): not a person, never subject to a role check.</summary>
     public static readonly Actor Validator = new("validator", null, Role.Admin, null, null, Scopes.All, null);
+
+    /// <summary>The registry acting on its own: applying a promotion that became ready after its last approval.</summary>
+    public static readonly Actor Registry = new("registry", null, Role.Admin, null, null, Scopes.All, null);
 
     /// <summary>Nobody signed in.</summary>
     public static readonly Actor Anonymous = new("anonymous", null, 0, null, null, Scopes.None, null);

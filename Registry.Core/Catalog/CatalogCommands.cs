@@ -27,6 +27,7 @@ public sealed class CatalogCommands(
     AccessGuard guard,
     IOptions<ValidationOptions> validationOptions,
     ValidationSignal validationSignal,
+    Promotions.PromotionSignal promotionSignal,
     ILogger<CatalogCommands> logger)
 {
     private static readonly ModelNameValidator NameValidator = new();
@@ -260,6 +261,7 @@ public sealed class CatalogCommands(
             await db.Models.Where(m => m.Id == version.ModelId).ExecuteUpdateAsync(s => s.SetProperty(m => m.UpdatedAt, now), ct);
             await tx.CommitAsync(ct);
         }
+        promotionSignal.Nudge(); // a metric gate of an open request may pass now
         return await queries.GetMetricsAsync(modelName, versionNumber, ct);
     }
 

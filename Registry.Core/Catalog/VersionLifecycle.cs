@@ -1,48 +1,47 @@
-using Microsoft.EntityFrameworkCore;
-using Registry.Core.Persistence;
 using Registry.Core.Validation;
 
 namespace Registry.Core.Catalog;
 
 /// <summary>
-/// The rules on moving a version between stages that do not depend on promotion policy. For now
-/// one: a version leaves <see cref="Stage.None"/> only once its latest validation has passed. The
-/// promotion workflow calls this rule; nothing else moves versions.
+/// The rules on moving a version between stages that do not depend on promotion policy: which moves
+/// exist, and that a version goes to Staging or Production (leaving None, or rolling back from
+/// Archived) only when its latest validation passed. Promotions are the only way versions move,
+/// and they apply these rules inside the transaction that moves them.
 /// </summary>
-public sealed class VersionLifecycle(IDbContextFactory<RegistryDbContext> dbFactory)
+public static class VersionLifecycle
 {
-    /// <summary>Null when the version may leave stage None; otherwise a 409-kind refusal naming what is missing.</summary>
-    public async Task<RegistryError?> CheckCanLeaveNoneAsync(string modelName, int versionNumber, CancellationToken ct = default)
+    private static readonly IReadOnlyDictionary<Stage, Stage[]> Moves = new Dictionary<Stage, Stage[]>
     {
-        var normalized = RegisteredModel.Normalize(modelName);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var version = await db.Versions.AsNoTracking()
-            .Where(v => v.Model.NormalizedName == normalized && v.Number == versionNumber)
-            .Select(v => new { v.Id, Model = v.Model.Name, v.Stage })
-            .SingleOrDefaultAsync(ct);
-        if (version is null) return await CatalogQueries.VersionNotFoundAsync(db, modelName, versionNumber, ct);
-        if (version.Stage != Stage.None) return null;
+        [Stage.None] = [Stage.Staging],
+        [Stage.Staging] = [Stage.Production, Stage.Archived],
+        [Stage.Production] = [Stage.Archived],
+        // A rollback: back to production (or to staging for another look), under the same rules as a first promotion.
+        [Stage.Archived] = [Stage.Production, Stage.Staging],
+    };
 
-        var latest = await db.ValidationRuns.AsNoTracking()
-            .Where(r => r.VersionId == version.Id)
-            .OrderByDescending(r => r.Id)
-            .Select(r => new { r.Status, r.Checks })
-            .FirstOrDefaultAsync(ct);
-        return LeavingNone($"{version.Model} v{versionNumber}", latest?.Status, latest?.Checks ?? []);
+    public static IReadOnlyList<Stage> MovesFrom(Stage from) => Moves[from];
+
+    /// <summary>Null when the move exists; otherwise a 409-kind refusal listing the moves that do.</summary>
+    public static RegistryError? CheckMove(string what, Stage from, Stage to)
+    {
+        if (Moves[from].Contains(to)) return null;
+        var detail = from == to
+            ? $"{what} is already in {to}."
+            : $"{what} is in {from} and cannot move to {to}. From {from} a version can move to {string.Join(" or ", Moves[from])}.";
+        return new RegistryError(ErrorKind.Conflict, "Move not allowed", detail);
     }
 
-    /// <summary>The rule itself, on what the latest validation found.</summary>
-    public static RegistryError? LeavingNone(string what, ValidationStatus? latest, IReadOnlyList<CheckResult> checks)
+    /// <summary>Whether a move to this stage needs the version's latest validation to have passed.</summary>
+    public static bool NeedsPassedValidation(Stage to) => to is Stage.Staging or Stage.Production;
+
+    /// <summary>Null when the latest validation passed; otherwise what stands in the way and what to do.</summary>
+    public static string? ValidationBlocker(string what, ValidationStatus? latest, IReadOnlyList<CheckResult> checks) => latest switch
     {
-        if (latest == ValidationStatus.Passed) return null;
-        var detail = latest switch
-        {
-            null => $"{what} cannot leave stage None: it has never been validated. Queue a validation (POST …/validation) and wait for it to pass.",
-            ValidationStatus.Failed => $"{what} cannot leave stage None: its latest validation failed ({Describe(checks)}). Fix the model and upload a new version, or re-run the validation if the cause was on the server.",
-            _ => $"{what} cannot leave stage None: its validation is still {latest}. Wait for it to pass.",
-        };
-        return new RegistryError(ErrorKind.Conflict, "Validation has not passed", detail);
-    }
+        ValidationStatus.Passed => null,
+        null => $"{what} has never been validated. Queue a validation (POST …/validation) and wait for it to pass.",
+        ValidationStatus.Failed => $"{what}'s latest validation failed ({Describe(checks)}). Fix the model and upload a new version, or re-run the validation if the cause was on the server.",
+        _ => $"{what}'s validation is still {latest}. Wait for it to pass.",
+    };
 
     private static string Describe(IReadOnlyList<CheckResult> checks)
     {

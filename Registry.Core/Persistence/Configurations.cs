@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
+using Registry.Core.Promotions;
 using Registry.Core.Validation;
 
 namespace Registry.Core.Persistence;
@@ -40,7 +41,10 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         b.Property(v => v.ArtifactSha256).HasMaxLength(64);
         b.HasOne(v => v.Artifact).WithMany().HasForeignKey(v => v.ArtifactSha256).OnDelete(DeleteBehavior.Restrict);
         b.Property(v => v.Description).HasMaxLength(MetadataLimits.DescriptionLength);
-        b.Property(v => v.Stage).HasConversion<string>().HasMaxLength(16);
+        // A stage move is optimistic: it only succeeds if the stage is still the one it read.
+        b.Property(v => v.Stage).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
+        // At most one version of a model is in production, whatever races.
+        b.HasIndex(v => v.ModelId).IsUnique().HasFilter("\"Stage\" = 'Production'").HasDatabaseName("IX_Versions_OneProductionPerModel");
         b.Property(v => v.ValidationStatus).HasConversion<string>().HasMaxLength(16);
         b.Property(v => v.Signature).HasJsonConversion();
         b.Property(v => v.Params).HasJsonConversion();
@@ -194,5 +198,87 @@ internal sealed class SettingConfiguration : IEntityTypeConfiguration<Access.Set
         b.HasKey(x => x.Key);
         b.Property(x => x.Key).HasMaxLength(100);
         b.Property(x => x.Value).HasMaxLength(1000);
+    }
+}
+
+internal sealed class PromotionRequestConfiguration : IEntityTypeConfiguration<PromotionRequest>
+{
+    public void Configure(EntityTypeBuilder<PromotionRequest> b)
+    {
+        b.ToTable("PromotionRequests");
+        b.HasOne(r => r.Model).WithMany().HasForeignKey(r => r.ModelId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne(r => r.Version).WithMany().HasForeignKey(r => r.VersionId).OnDelete(DeleteBehavior.Restrict);
+        b.HasMany(r => r.Votes).WithOne().HasForeignKey(v => v.RequestId).OnDelete(DeleteBehavior.Cascade);
+        b.Property(r => r.FromStage).HasConversion<string>().HasMaxLength(16);
+        b.Property(r => r.TargetStage).HasConversion<string>().HasMaxLength(16);
+        // Closing or applying a request is optimistic too: a second decision on the same request re-reads it.
+        b.Property(r => r.Status).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
+        b.Property(r => r.RequestedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(r => r.ClosedBy).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(r => r.Comment).HasMaxLength(PromotionService.MaxCommentLength);
+        b.Property(r => r.CloseComment).HasMaxLength(PromotionService.MaxCommentLength);
+        b.Property(r => r.Note).HasMaxLength(1000);
+        b.Property(r => r.Gates).HasJsonConversion();
+        b.HasIndex(r => new { r.Status, r.Id });
+        b.HasIndex(r => new { r.ModelId, r.Id });
+        // One open request per version.
+        b.HasIndex(r => r.VersionId).IsUnique().HasFilter("\"Status\" = 'Open'").HasDatabaseName("IX_PromotionRequests_OneOpenPerVersion");
+    }
+}
+
+internal sealed class PromotionVoteConfiguration : IEntityTypeConfiguration<PromotionVote>
+{
+    public void Configure(EntityTypeBuilder<PromotionVote> b)
+    {
+        b.ToTable("PromotionVotes");
+        b.Property(v => v.Decision).HasConversion<string>().HasMaxLength(16);
+        b.Property(v => v.Actor).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(v => v.Comment).HasMaxLength(PromotionService.MaxCommentLength);
+        // One person decides once per request.
+        b.HasIndex(v => new { v.RequestId, v.UserId }).IsUnique();
+    }
+}
+
+internal sealed class ModelAliasConfiguration : IEntityTypeConfiguration<ModelAlias>
+{
+    public void Configure(EntityTypeBuilder<ModelAlias> b)
+    {
+        b.ToTable("ModelAliases");
+        b.HasKey(a => new { a.ModelId, a.Name });
+        b.Property(a => a.Name).HasMaxLength(AliasService.MaxLength);
+        b.HasOne<RegisteredModel>().WithMany().HasForeignKey(a => a.ModelId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne(a => a.Version).WithMany().HasForeignKey(a => a.VersionId).OnDelete(DeleteBehavior.Restrict);
+        b.Property(a => a.UpdatedBy).HasMaxLength(MetadataLimits.ActorLength);
+    }
+}
+
+internal sealed class ModelHistoryConfiguration : IEntityTypeConfiguration<ModelHistoryEntry>
+{
+    public void Configure(EntityTypeBuilder<ModelHistoryEntry> b)
+    {
+        b.ToTable("ModelHistory");
+        b.HasOne<RegisteredModel>().WithMany().HasForeignKey(h => h.ModelId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne(h => h.Version).WithMany().HasForeignKey(h => h.VersionId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne(h => h.PreviousVersion).WithMany().HasForeignKey(h => h.PreviousVersionId).OnDelete(DeleteBehavior.Restrict);
+        b.Property(h => h.Kind).HasConversion<string>().HasMaxLength(8);
+        b.Property(h => h.FromStage).HasConversion<string>().HasMaxLength(16);
+        b.Property(h => h.ToStage).HasConversion<string>().HasMaxLength(16);
+        b.Property(h => h.Alias).HasMaxLength(AliasService.MaxLength);
+        b.Property(h => h.Actor).HasMaxLength(MetadataLimits.ActorLength);
+        b.Property(h => h.Reason).HasMaxLength(PromotionService.MaxCommentLength);
+        b.HasIndex(h => new { h.ModelId, h.Kind, h.Id });
+        b.HasIndex(h => new { h.ModelId, h.Alias, h.Id });
+    }
+}
+
+internal sealed class ModelPolicyConfiguration : IEntityTypeConfiguration<ModelPolicy>
+{
+    public void Configure(EntityTypeBuilder<ModelPolicy> b)
+    {
+        b.ToTable("ModelPolicies");
+        b.HasKey(p => p.ModelId);
+        b.HasOne<RegisteredModel>().WithMany().HasForeignKey(p => p.ModelId).OnDelete(DeleteBehavior.Restrict);
+        b.Property(p => p.Policy).HasJsonConversion();
+        b.Property(p => p.UpdatedBy).HasMaxLength(MetadataLimits.ActorLength);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Registry.Core.Access;
 using Registry.Core.Auditing;
 using Registry.Core.Catalog;
+using Registry.Core.Promotions;
 using Registry.Core.Validation;
 
 namespace Registry.Core.Persistence;
@@ -23,6 +24,11 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
     public DbSet<VersionReference> VersionReferences => Set<VersionReference>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<PromotionRequest> PromotionRequests => Set<PromotionRequest>();
+    public DbSet<PromotionVote> PromotionVotes => Set<PromotionVote>();
+    public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
+    public DbSet<ModelHistoryEntry> ModelHistory => Set<ModelHistoryEntry>();
+    public DbSet<ModelPolicy> ModelPolicies => Set<ModelPolicy>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -65,8 +71,8 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
     }
 
     /// <summary>
-    /// Versions, artifacts and audit events are facts: once written they are never rewritten or
-    /// removed. Only a version's stage and validation status move.
+    /// Versions, artifacts, audit events, history and votes are facts: once written they are never
+    /// rewritten or removed. Only a version's stage and validation status move.
     /// </summary>
     private void GuardImmutability()
     {
@@ -75,7 +81,7 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
             if (entry.State is not (EntityState.Modified or EntityState.Deleted)) continue;
             switch (entry.Entity)
             {
-                case AuditEvent or Artifact:
+                case AuditEvent or Artifact or ModelHistoryEntry or PromotionVote:
                     throw new InvalidOperationException($"{entry.Entity.GetType().Name} rows are append-only.");
                 case ModelVersion when entry.State == EntityState.Deleted:
                     throw new InvalidOperationException("Versions are never deleted.");

@@ -20,6 +20,12 @@ internal static class RequestJson
         return InputErrors.ParseJson<T>(body, what);
     }
 
+    /// <summary>Like <see cref="ReadAsync{T}"/>, for bodies that may be left out entirely (an approval without a comment).</summary>
+    public static Task<Result<T>> ReadOptionalAsync<T>(HttpRequest request, string what, CancellationToken ct) where T : class, new() =>
+        request.ContentLength == 0 || (request.ContentLength is null && request.ContentType is null)
+            ? Task.FromResult<Result<T>>(new T())
+            : ReadAsync<T>(request, what, ct);
+
     /// <summary>Reads at most <paramref name="limit"/> bytes; null when the stream holds more.</summary>
     public static async Task<byte[]?> ReadLimitedAsync(Stream stream, int limit, CancellationToken ct)
     {

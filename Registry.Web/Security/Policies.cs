@@ -10,4 +10,8 @@ public static class Policies
     public const string ManageOwnKeys = "registry:keys.write";
     public const string ReadAdministration = "registry:admin.read";
     public const string Administer = "registry:admin.write";
+    public const string RequestPromotion = "registry:promote.request";
+    public const string Approve = "registry:promote.approve";
+    public const string ManageAliases = "registry:aliases.write";
+    public const string ManagePolicy = "registry:policy.write";
 }

@@ -87,6 +87,51 @@ public class AuditTests : AppTests
         await (await (await App.ClientAsAsync(Role.Approver)).GetAsync("/api/v1/audit")).ProblemAsync(403);
     }
 
+    [Fact]
+    public async Task Promotions_aliases_and_policies_write_exactly_their_events_in_the_order_things_happened()
+    {
+        var carol = await App.ClientAsAsync(Role.Contributor, user: "carol");
+        const string Carol = "carol (key key)", AdminKey = "admin (key tests)";
+        await App.UploadValidatedAsync(carol, "flow");
+        await App.UploadValidatedAsync(carol, "flow");
+
+        async Task<HttpResponseMessage> ExpectAsync(Func<Task<HttpResponseMessage>> call, params string[] expected)
+        {
+            var before = (await EventsAsync()).Select(e => e.Id).ToHashSet();
+            var response = await call();
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var added = (await EventsAsync()).Where(e => !before.Contains(e.Id)).Select(e => $"{e.Action} {e.Target} by {e.Actor}");
+            Assert.Equal(expected, added);
+            return response;
+        }
+
+        await ExpectAsync(() => carol.RequestPromotionAsync("flow", 1, "Staging"),
+            $"promotion.requested version:flow/1 by {Carol}", $"stage.changed version:flow/1 by {Carol}");
+        var up = await (await ExpectAsync(() => carol.RequestPromotionAsync("flow", 1, "Production"), $"promotion.requested version:flow/1 by {Carol}")).JsonAsync();
+        await ExpectAsync(() => Admin.DecideAsync(up.Id(), "approve"),
+            $"promotion.approved version:flow/1 by {AdminKey}", $"stage.changed version:flow/1 by {AdminKey}");
+        await carol.RequestOkAsync("flow", 2, "Staging");
+        var replace = await carol.RequestOkAsync("flow", 2, "Production");
+        await ExpectAsync(() => Admin.DecideAsync(replace.Id(), "approve"),
+            $"promotion.approved version:flow/2 by {AdminKey}", $"stage.changed version:flow/1 by {AdminKey}", $"stage.changed version:flow/2 by {AdminKey}");
+
+        var rollback = await carol.RequestOkAsync("flow", 1, "Production");
+        await ExpectAsync(() => Admin.DecideAsync(rollback.Id(), "reject", "not now"), $"promotion.rejected version:flow/1 by {AdminKey}");
+        var again = await carol.RequestOkAsync("flow", 1, "Production");
+        await ExpectAsync(() => carol.DecideAsync(again.Id(), "cancel"), $"promotion.cancelled version:flow/1 by {Carol}");
+
+        await ExpectAsync(() => Admin.PutAsync("/api/v1/models/flow/aliases/champion", Json("""{"version": 2}""")), $"alias.set alias:flow/champion by {AdminKey}");
+        await ExpectAsync(() => Admin.DeleteAsync("/api/v1/models/flow/aliases/champion"), $"alias.removed alias:flow/champion by {AdminKey}");
+        await ExpectAsync(() => Admin.PutAsync("/api/v1/models/flow/policy", Json("""{"requiredApprovals": {"production": 2}}""")), $"policy.updated model:flow by {AdminKey}");
+
+        // Refusals record nothing.
+        var count = (await EventsAsync()).Count;
+        await (await carol.RequestPromotionAsync("flow", 2, "Staging")).ProblemAsync(409);
+        await (await Admin.DecideAsync(again.Id(), "approve")).ProblemAsync(409);
+        await (await carol.PutAsync("/api/v1/models/flow/policy", Json("{}"))).ProblemAsync(403);
+        Assert.Equal(count, (await EventsAsync()).Count);
+    }
+
     private async Task FinishValidationAsync()
     {
         var queue = App.Services.GetRequiredService<ValidationQueue>();

@@ -32,6 +32,23 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
         ["POST /api/v1/models/{name}/versions/{version:int}/validation"] = (Role.Contributor, Scopes.Write),
         ["GET /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Viewer, Scopes.Read),
         ["POST /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Contributor, Scopes.Write),
+        ["POST /api/v1/models/{name}/versions/{version:int}/promotions/"] = (Role.Contributor, Scopes.Promote),
+        ["GET /api/v1/models/{name}/versions/{version:int}/promotions/preview"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/versions/{version:int}/signature-diff"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/promotions/"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/promotions/{id:long}"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/promotions/{id:long}/evidence"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/promotions/{id:long}/approve"] = (Role.Approver, Scopes.Promote),
+        ["POST /api/v1/promotions/{id:long}/reject"] = (Role.Approver, Scopes.Promote),
+        ["POST /api/v1/promotions/{id:long}/cancel"] = (Role.Contributor, Scopes.Promote),
+        ["GET /api/v1/models/{name}/stages/production"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/aliases"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/aliases/{alias}"] = (Role.Viewer, Scopes.Read),
+        ["PUT /api/v1/models/{name}/aliases/{alias}"] = (Role.Approver, Scopes.Promote),
+        ["DELETE /api/v1/models/{name}/aliases/{alias}"] = (Role.Approver, Scopes.Promote),
+        ["GET /api/v1/models/{name}/history"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/policy"] = (Role.Viewer, Scopes.Read),
+        ["PUT /api/v1/models/{name}/policy"] = (Role.Approver, Scopes.Promote),
         ["GET /api/v1/users/"] = (Role.Admin, Scopes.Read),
         ["POST /api/v1/users/"] = (Role.Admin, Scopes.Write),
         ["PATCH /api/v1/users/{name}"] = (Role.Admin, Scopes.Write),
@@ -86,13 +103,13 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
         foreach (var (method, pattern, _) in ApiEndpoints(App.Services).OrderBy(e => e.Pattern).ThenBy(e => e.Method))
         {
             var (role, scope) = Expected[$"{method} {pattern}"];
-            var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999");
+            var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999").Replace("{alias}", "champion");
             if (pattern.StartsWith("/api/v1/users/{name}", StringComparison.Ordinal)) path = path.Replace("/users/m", "/users/nobody");
             table.Append($"{method,-6} {pattern,-62}");
             foreach (var caller in callers)
             {
                 var request = new HttpRequestMessage(new HttpMethod(method), path);
-                if (method is "POST" or "PATCH") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                if (method is "POST" or "PATCH" or "PUT") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
                 var status = (int)(await caller.Client.SendAsync(request)).StatusCode;
                 var allowed = caller.Valid && caller.Role >= role && caller.Scopes.HasFlag(scope);
                 var expected = !caller.Valid ? "401" : allowed ? "not 401/403" : "403";

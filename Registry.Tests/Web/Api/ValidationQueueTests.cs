@@ -128,22 +128,25 @@ public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<st
     [Fact]
     public async Task A_version_leaves_stage_None_only_after_its_validation_passed()
     {
-        var lifecycle = App.Services.CreateScope().ServiceProvider.GetRequiredService<VersionLifecycle>();
+        async Task<System.Text.Json.JsonElement> ValidationGateAsync()
+        {
+            var preview = await (await Admin.GetAsync("/api/v1/models/queued/versions/1/promotions/preview?targetStage=Staging")).JsonAsync();
+            return preview.GetProperty("gates").EnumerateArray().Single(g => g.GetProperty("gate").GetString() == "validation");
+        }
 
-        var pending = await lifecycle.CheckCanLeaveNoneAsync("queued", 1);
-        Assert.Equal("queued v1 cannot leave stage None: its validation is still Pending. Wait for it to pass.", pending!.Detail);
+        var pending = await ValidationGateAsync();
+        Assert.Equal(("Failed", "queued v1's validation is still Pending. Wait for it to pass."),
+            (pending.GetProperty("status").GetString(), pending.GetProperty("message").GetString()));
 
         var claim = await Queue.TryClaimAsync("a", CancellationToken.None);
         await Queue.CompleteAsync(claim!, new ValidationOutcome(ValidationStatus.Failed, "Failed smoke: boom",
             [new CheckResult(CheckNames.Smoke, CheckStatus.Failed, "The model failed to run.", 1)], null, null), CancellationToken.None);
-        var failed = await lifecycle.CheckCanLeaveNoneAsync("queued", 1);
-        Assert.Equal(Registry.Core.ErrorKind.Conflict, failed!.Kind);
-        Assert.Contains("its latest validation failed (failed check: smoke — The model failed to run.)", failed.Detail);
+        Assert.Contains("'s latest validation failed (failed check: smoke — The model failed to run.)", (await ValidationGateAsync()).GetProperty("message").GetString());
 
         await Queue.RequeueAsync("queued", 1, await AdminAsync(), CancellationToken.None);
         claim = await Queue.TryClaimAsync("a", CancellationToken.None);
         await Queue.CompleteAsync(claim!, Passed, CancellationToken.None);
-        Assert.Null(await lifecycle.CheckCanLeaveNoneAsync("queued", 1));
-        Assert.Equal(Registry.Core.ErrorKind.NotFound, (await lifecycle.CheckCanLeaveNoneAsync("queued", 5))!.Kind);
+        Assert.Equal("Passed", (await ValidationGateAsync()).GetProperty("status").GetString());
+        await (await Admin.GetAsync("/api/v1/models/queued/versions/5/promotions/preview?targetStage=Staging")).ProblemAsync(404);
     }
 }
