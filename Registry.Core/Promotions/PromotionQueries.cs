@@ -45,6 +45,18 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
             total, page.Page, page.PageSize);
     }
 
+    /// <summary>A version's most recent requests, newest first (the open one, if any, among them).</summary>
+    public async Task<IReadOnlyList<PromotionView>> ForVersionAsync(string modelName, int versionNumber, int take = 5, CancellationToken ct = default)
+    {
+        var normalized = RegisteredModel.Normalize(modelName);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.PromotionRequests.AsNoTracking()
+            .Where(r => r.Version.Model.NormalizedName == normalized && r.Version.Number == versionNumber)
+            .OrderByDescending(r => r.Id).Take(take)
+            .Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model).AsSplitQuery().ToListAsync(ct);
+        return rows.Select(r => PromotionFacts.ToView(r, r.Version.Model.Name, r.Version.Number)).ToList();
+    }
+
     /// <summary>Open requests this person could decide: not their own, not yet voted on. Zero for anyone below Approver.</summary>
     public async Task<IReadOnlyList<PromotionView>> AwaitingAsync(Actor actor, CancellationToken ct = default)
     {
