@@ -184,3 +184,38 @@ public class ServingApiTests : AppTests
         static string Num(JsonElement e, string name) => e.GetProperty(name).ValueKind == JsonValueKind.Null ? "-" : e.GetProperty(name).GetInt32().ToString();
     }
 }
+
+public class PromotionSettingsTests
+{
+    [Fact]
+    public async Task A_default_policy_that_could_not_be_saved_stops_the_server_naming_what_is_wrong()
+    {
+        await using var app = new RegistryApp(new Dictionary<string, string?>
+        {
+            ["Registry:Promotion:DefaultPolicy:RequiredApprovals:Production"] = "-1",
+            ["Registry:Promotion:DefaultPolicy:Latency:Percentile"] = "p90",
+        });
+        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        var message = error is Microsoft.Extensions.Options.OptionsValidationException o ? string.Join(" ", o.Failures) : error.ToString();
+        Assert.Contains("Registry:Promotion:DefaultPolicy: Required approvals are between 0 and 10.", message);
+        Assert.Contains("Latency percentile 'p90' is not measured", message);
+    }
+
+    [Fact]
+    public async Task The_default_policy_comes_from_configuration()
+    {
+        await using var app = new RegistryApp(new Dictionary<string, string?>
+        {
+            ["Registry:Promotion:DefaultPolicy:RequiredApprovals:Production"] = "2",
+            ["Registry:Promotion:DefaultPolicy:MetricRules:0:Metric"] = "auc",
+            ["Registry:Promotion:DefaultPolicy:MetricRules:0:Min"] = "0.8",
+        });
+        var client = app.CreateClient();
+        (await client.PostAsync("/api/v1/models", UploadRequests.Json("""{"name": "configured"}"""))).EnsureSuccessStatusCode();
+        var policy = (await (await client.GetAsync("/api/v1/models/configured/policy")).JsonAsync()).GetProperty("policy");
+        Assert.Equal(2, policy.GetProperty("requiredApprovals").GetProperty("production").GetInt32());
+        Assert.Equal(0, policy.GetProperty("requiredApprovals").GetProperty("staging").GetInt32());
+        var rule = Assert.Single(policy.GetProperty("metricRules").EnumerateArray().ToList());
+        Assert.Equal(("auc", 0.8), (rule.GetProperty("metric").GetString(), rule.GetProperty("min").GetDouble()));
+    }
+}
