@@ -27,4 +27,10 @@ internal sealed class SqliteDatabaseErrors : IDatabaseErrors
     public bool IsUniqueViolation(DbUpdateException exception) =>
         exception.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint } e &&
         e.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
+
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    public bool IsBusy(Exception exception) =>
+        (exception as SqliteException ?? exception.InnerException as SqliteException) is { SqliteErrorCode: SqliteBusy or SqliteLocked };
 }

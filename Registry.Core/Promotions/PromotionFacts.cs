@@ -61,6 +61,19 @@ internal static class PromotionFacts
             RequiredApprovals(policy, candidate.Stage, target));
     }
 
+    /// <summary>
+    /// Approvals that count now: from people who are still enabled approvers. A vote cast by someone
+    /// since demoted or disabled stays on record but no longer carries a promotion.
+    /// </summary>
+    public static async Task<int> CountingApprovalsAsync(RegistryDbContext db, PromotionRequest request, CancellationToken ct)
+    {
+        var voters = request.Votes.Where(v => v.Decision == PromotionDecision.Approve).Select(v => v.UserId).ToList();
+        if (voters.Count == 0) return 0;
+        // Roles are stored by name, so they are compared here rather than in SQL.
+        var roles = await db.Users.AsNoTracking().Where(u => voters.Contains(u.Id) && !u.Disabled).Select(u => u.Role).ToListAsync(ct);
+        return roles.Count(r => r >= Access.Role.Approver);
+    }
+
     public static PromotionView ToView(PromotionRequest r, string model, int version) => new(
         r.Id, model, version, r.FromStage, r.TargetStage, r.Status, r.RequestedBy, r.Comment, r.CreatedAt, r.ClosedAt, r.ClosedBy,
         r.CloseComment, r.RequiredApprovals, r.Votes.Count(v => v.Decision == PromotionDecision.Approve),

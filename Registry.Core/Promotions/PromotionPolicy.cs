@@ -95,12 +95,15 @@ public sealed class PromotionPolicyValidator : AbstractValidator<PromotionPolicy
         RuleFor(p => p.RequiredApprovals).NotNull().WithMessage("requiredApprovals is needed: {\"staging\": 0, \"production\": 1, \"archived\": 0}.");
         RuleFor(p => p.RequiredApprovals.Staging).InclusiveBetween(0, MaxApprovals).When(p => p.RequiredApprovals is not null)
             .WithMessage($"Required approvals are between 0 and {MaxApprovals}.");
-        RuleFor(p => p.RequiredApprovals.Production).InclusiveBetween(0, MaxApprovals).When(p => p.RequiredApprovals is not null)
-            .WithMessage($"Required approvals are between 0 and {MaxApprovals}.");
+        // Four eyes on production is not a policy choice: a version enters (or leaves) production only
+        // with the approval of someone other than its requester.
+        RuleFor(p => p.RequiredApprovals.Production).InclusiveBetween(1, MaxApprovals).When(p => p.RequiredApprovals is not null)
+            .WithMessage($"A move to production needs between 1 and {MaxApprovals} approvals: someone other than the requester always approves it.");
         RuleFor(p => p.RequiredApprovals.Archived).InclusiveBetween(0, MaxApprovals).When(p => p.RequiredApprovals is not null)
             .WithMessage($"Required approvals are between 0 and {MaxApprovals}.");
         RuleFor(p => p.MetricRules).NotNull().WithMessage("metricRules is a list; send [] for none.")
             .Must(r => r is null || r.Count <= MaxRules).WithMessage($"At most {MaxRules} metric rules.");
+        RuleForEach(p => p.MetricRules).NotNull().WithMessage("A metric rule is an object, such as {\"metric\": \"auc\", \"min\": 0.9}.");
         RuleForEach(p => p.MetricRules).ChildRules(rule =>
         {
             rule.RuleFor(r => r.Metric).NotEmpty().WithMessage("A metric rule names its metric, such as \"auc\".")

@@ -24,10 +24,10 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         PromotionStatus? wanted = null;
         if (!string.IsNullOrWhiteSpace(status))
         {
-            if (!Enum.TryParse<PromotionStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(status, out _))
+            wanted = PromotionService.ParseName<PromotionStatus>(status);
+            if (wanted is null)
                 return RegistryError.BadRequest("Invalid status",
-                    $"status '{status}' is not a request status; use {string.Join(", ", Enum.GetNames<PromotionStatus>())}.");
-            wanted = parsed;
+                    $"status '{status}' is not a request status; use one of {string.Join(", ", Enum.GetNames<PromotionStatus>())}.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var requests = db.PromotionRequests.AsNoTracking();
@@ -57,17 +57,27 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         return rows.Select(r => PromotionFacts.ToView(r, r.Version.Model.Name, r.Version.Number)).ToList();
     }
 
-    /// <summary>Open requests this person could decide: not their own, not yet voted on. Zero for anyone below Approver.</summary>
-    public async Task<IReadOnlyList<PromotionView>> AwaitingAsync(Actor actor, CancellationToken ct = default)
+    /// <summary>Open requests this person could decide (not their own, not yet voted on), oldest first. None for anyone below Approver.</summary>
+    public async Task<IReadOnlyList<PromotionView>> AwaitingAsync(Actor actor, int take = 200, CancellationToken ct = default)
     {
         if (actor.UserId is not { } me || actor.Role < Role.Approver) return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.PromotionRequests.AsNoTracking()
-            .Where(r => r.Status == PromotionStatus.Open && r.RequestedByUserId != me && !r.Votes.Any(v => v.UserId == me))
-            .OrderBy(r => r.Id).Take(200)
+        var rows = await Awaiting(db, me).OrderBy(r => r.Id).Take(take)
             .Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model).AsSplitQuery().ToListAsync(ct);
         return rows.Select(r => PromotionFacts.ToView(r, r.Version.Model.Name, r.Version.Number)).ToList();
     }
+
+    /// <summary>How many requests <see cref="AwaitingAsync"/> would list: the inbox badge.</summary>
+    public async Task<int> AwaitingCountAsync(Actor actor, CancellationToken ct = default)
+    {
+        if (actor.UserId is not { } me || actor.Role < Role.Approver) return 0;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await Awaiting(db, me).CountAsync(ct);
+    }
+
+    private static IQueryable<PromotionRequest> Awaiting(RegistryDbContext db, long me) =>
+        db.PromotionRequests.AsNoTracking()
+            .Where(r => r.Status == PromotionStatus.Open && r.RequestedByUserId != me && !r.Votes.Any(v => v.UserId == me));
 
     /// <summary>What a request to move this version to <paramref name="targetStage"/> would be checked against, now.</summary>
     public async Task<Result<GatePreview>> PreviewAsync(string modelName, int versionNumber, string? targetStage, CancellationToken ct = default)

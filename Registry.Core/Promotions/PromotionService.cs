@@ -104,7 +104,7 @@ public sealed class PromotionService(
             });
             var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
             Record(request, evaluation, now);
-            var approvals = request.Votes.Count(v => v.Decision == PromotionDecision.Approve);
+            var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
             db.Record(now, actor, "promotion.approved", $"version:{version.Model.Name}/{version.Number}",
                 after: new { promotion = request.Id, approvals, requiredApprovals = evaluation.RequiredApprovals, gatesPassed = evaluation.GatesPass, input.Comment });
             if (evaluation.GatesPass && approvals >= evaluation.RequiredApprovals)
@@ -126,6 +126,9 @@ public sealed class PromotionService(
             if (request.RequestedByUserId == actor.UserId)
                 return Task.FromResult<Result<long>>(new RegistryError(ErrorKind.Conflict, "Your own request",
                     $"You requested promotion #{request.Id}; withdraw it with POST /api/v1/promotions/{request.Id}/cancel instead."));
+            if (request.Votes.Any(v => v.UserId == actor.UserId))
+                return Task.FromResult<Result<long>>(new RegistryError(ErrorKind.Conflict, "Already decided",
+                    $"You already approved promotion #{request.Id}; a person decides a request once. Another approver can reject it, or its requester can cancel it."));
             request.Votes.Add(new PromotionVote
             {
                 UserId = actor.UserId!.Value, Actor = actor.AuditName, Decision = PromotionDecision.Reject, Comment = Trimmed(input.Comment), At = now,
@@ -165,34 +168,60 @@ public sealed class PromotionService(
     /// </summary>
     public async Task<int> ApplyReadyAsync(CancellationToken ct)
     {
-        List<long> open;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            open = await db.PromotionRequests.AsNoTracking().Where(r => r.Status == PromotionStatus.Open)
-                .OrderBy(r => r.Id).Select(r => r.Id).Take(1000).ToListAsync(ct);
         var applied = 0;
-        foreach (var id in open)
+        long after = 0;
+        while (true)
         {
-            var result = await InTransactionAsync<string?>(async db =>
+            List<long> batch;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                batch = await db.PromotionRequests.AsNoTracking().Where(r => r.Status == PromotionStatus.Open && r.Id > after)
+                    .OrderBy(r => r.Id).Select(r => r.Id).Take(200).ToListAsync(ct);
+            if (batch.Count == 0) return applied;
+            after = batch[^1];
+            foreach (var id in batch)
             {
-                var request = await LoadOpenAsync(db, id, ct);
-                if (request is null) return Result<string?>.Ok(null);
-                var version = request.Version;
-                var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
-                var approvals = request.Votes.Count(v => v.Decision == PromotionDecision.Approve);
-                if (!evaluation.GatesPass || approvals < evaluation.RequiredApprovals)
-                    return Result<string?>.Ok(null); // not ready: nothing is written
-                var now = clock.GetUtcNow();
-                Record(request, evaluation, now);
-                await ApplyAsync(db, request, version, evaluation, Actor.Registry, now, ct);
-                return version.Model.Name;
-            }, ct, saveOnSuccess: model => model is not null);
-            if (result is { IsSuccess: true, Value: { } model })
-            {
-                applied++;
-                signal.Announce(model);
+                try
+                {
+                    // Looked at without the write lock first: most open requests are waiting, and stay as they are.
+                    if (!await LooksReadyAsync(id, ct)) continue;
+                    var result = await InTransactionAsync<string?>(async db =>
+                    {
+                        var request = await LoadOpenAsync(db, id, ct);
+                        if (request is null) return Result<string?>.Ok(null);
+                        var version = request.Version;
+                        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
+                        var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
+                        if (!evaluation.GatesPass || approvals < evaluation.RequiredApprovals)
+                            return Result<string?>.Ok(null); // not ready after all: nothing is written
+                        var now = clock.GetUtcNow();
+                        Record(request, evaluation, now);
+                        await ApplyAsync(db, request, version, evaluation, Actor.Registry, now, ct);
+                        return version.Model.Name;
+                    }, ct, saveOnSuccess: model => model is not null);
+                    if (result is { IsSuccess: true, Value: { } model })
+                    {
+                        applied++;
+                        signal.Announce(model);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One request that cannot be evaluated must not hold up the others.
+                    logger.LogError(ex, "Could not evaluate promotion request #{Promotion}; it stays open", id);
+                }
             }
         }
-        return applied;
+    }
+
+    private async Task<bool> LooksReadyAsync(long id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var request = await db.PromotionRequests.AsNoTracking().Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model)
+            .SingleOrDefaultAsync(r => r.Id == id && r.Status == PromotionStatus.Open, ct);
+        if (request is null) return false;
+        var version = request.Version;
+        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
+        return evaluation.GatesPass && await PromotionFacts.CountingApprovalsAsync(db, request, ct) >= evaluation.RequiredApprovals;
     }
 
     private delegate Task<Result<long>> Decision(RegistryDbContext db, PromotionRequest request, ModelVersion version, DateTimeOffset now);
@@ -314,6 +343,11 @@ public sealed class PromotionService(
                 }
                 return result;
             }
+            catch (Exception ex) when (databaseErrors.IsBusy(ex))
+            {
+                return new RegistryError(ErrorKind.Conflict, "Registry busy",
+                    "The registry's database stayed busy with other changes for too long; nothing was changed. Retry in a moment.");
+            }
             catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || databaseErrors.IsUniqueViolation(ex))
             {
                 if (attempt >= MaxAttempts)
@@ -324,9 +358,15 @@ public sealed class PromotionService(
         }
     }
 
+    /// <summary>Exactly one name, ignoring case (never numbers, never "Staging, Production" combined as flags).</summary>
+    internal static T? ParseName<T>(string? text) where T : struct, Enum =>
+        Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text?.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name
+            ? Enum.Parse<T>(name)
+            : null;
+
     public static Result<Stage> ParseTarget(string? text)
     {
-        if (Enum.TryParse<Stage>(text, ignoreCase: true, out var stage) && stage != Stage.None && Enum.IsDefined(stage) && !int.TryParse(text, out _))
+        if (ParseName<Stage>(text) is { } stage && stage != Stage.None)
             return stage;
         return RegistryError.Invalid("Invalid target stage",
             text is null ? "targetStage is needed: Staging, Production or Archived." : $"targetStage '{text}' is not a stage a version can move to; use Staging, Production or Archived.",
@@ -365,5 +405,11 @@ public sealed class PromotionSignal
         if (_wake.CurrentCount < 64) _wake.Release();
     }
 
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+    /// <summary>Waits for news or the timeout; news that arrived meanwhile is taken together (one sweep covers it all).</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var woken = await _wake.WaitAsync(timeout, ct);
+        while (_wake.CurrentCount > 0 && _wake.Wait(0, CancellationToken.None)) { }
+        return woken;
+    }
 }

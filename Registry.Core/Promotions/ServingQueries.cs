@@ -24,13 +24,13 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
             .Where(h => h.ModelId == model.Id && h.Kind == HistoryKind.Stage && h.At <= when &&
                 (h.ToStage == Stage.Production || h.FromStage == Stage.Production))
             .OrderByDescending(h => h.Id)
-            .Select(h => new { h.ToStage, h.At, h.Actor, h.Reason, h.VersionId })
+            .Select(h => new { h.Id, h.ToStage, h.At, h.Actor, h.Reason, h.VersionId })
             .FirstOrDefaultAsync(ct);
         if (last is not { ToStage: Stage.Production })
             return RegistryError.NotFound(at is null
                 ? $"{model.Name} has no version in production. Promote one with POST …/versions/{{n}}/promotions {{\"targetStage\": \"Production\"}}."
                 : $"{model.Name} had no version in production at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
-        return await ResolveAsync(db, model.Name, "production", last.VersionId!.Value, last.At, last.Actor, last.Reason, ct);
+        return await ResolveAsync(db, model.Name, "production", last.VersionId!.Value, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
     /// <summary>The version an alias points to at <paramref name="at"/> (default: now).</summary>
@@ -44,13 +44,13 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
         var last = await db.ModelHistory.AsNoTracking()
             .Where(h => h.ModelId == model.Id && h.Kind == HistoryKind.Alias && h.Alias == name && h.At <= when)
             .OrderByDescending(h => h.Id)
-            .Select(h => new { h.VersionId, h.At, h.Actor, h.Reason })
+            .Select(h => new { h.Id, h.VersionId, h.At, h.Actor, h.Reason })
             .FirstOrDefaultAsync(ct);
         if (last?.VersionId is not { } versionId)
             return RegistryError.NotFound(at is null
                 ? $"{model.Name} has no alias '{alias}'. GET /api/v1/models/{model.Name}/aliases lists its aliases."
                 : $"{model.Name} had no alias '{alias}' at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
-        return await ResolveAsync(db, model.Name, name, versionId, last.At, last.Actor, last.Reason, ct);
+        return await ResolveAsync(db, model.Name, name, versionId, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
     public async Task<Result<IReadOnlyList<AliasView>>> AliasesAsync(string modelName, CancellationToken ct = default)
@@ -99,12 +99,12 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
     }
 
     private static async Task<Result<ResolvedVersion>> ResolveAsync(RegistryDbContext db, string model, string name, long versionId,
-        DateTimeOffset since, string by, string? reason, CancellationToken ct)
+        long entry, DateTimeOffset since, string by, string? reason, CancellationToken ct)
     {
         var v = await db.Versions.AsNoTracking().Where(x => x.Id == versionId)
             .Select(x => new { x.Number, x.ArtifactSha256, x.Artifact.SizeBytes }).SingleAsync(ct);
         return new ResolvedVersion(model, name, v.Number, v.ArtifactSha256, v.SizeBytes, since, by, reason,
-            $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{v.Number}/artifact");
+            $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{v.Number}/artifact", entry);
     }
 
     internal static Task<ModelRef?> ModelAsync(RegistryDbContext db, string name, CancellationToken ct)

@@ -80,10 +80,14 @@ public sealed record ResolvedVersion(
     DateTimeOffset Since,
     string By,
     string? Reason,
-    string Artifact)
+    string Artifact,
+    [property: System.Text.Json.Serialization.JsonIgnore] long HistoryEntry)
 {
-    /// <summary>Changes whenever the version pointed to changes; what pollers send back in If-None-Match.</summary>
-    public string ETag => $"\"v{Version}-{Sha256[..16]}\"";
+    /// <summary>
+    /// Changes whenever the stage or alias is moved, even back to a version it pointed to before
+    /// (the history entry is part of it); what pollers send back in If-None-Match.
+    /// </summary>
+    public string ETag => $"\"v{Version}-{Sha256[..16]}-{HistoryEntry}\"";
 }
 
 public sealed record AliasView(string Alias, int Version, DateTimeOffset UpdatedAt, string UpdatedBy);

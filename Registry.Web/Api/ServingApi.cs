@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Registry.Core;
 using Registry.Core.Access;
@@ -12,7 +13,7 @@ namespace Registry.Web.Api;
 /// What services resolve and approvers govern on a model: the production version (now or
 /// <c>?at=</c>), aliases, the stage and alias timeline, the promotion policy, signature diffs.
 /// </summary>
-public static class ServingApi
+public static partial class ServingApi
 {
     public static IEndpointRouteBuilder MapServingApi(this IEndpointRouteBuilder app)
     {
@@ -125,10 +126,17 @@ public static class ServingApi
     private static Result<DateTimeOffset?> ParseInstant(string? at)
     {
         if (string.IsNullOrWhiteSpace(at)) return Result<DateTimeOffset?>.Ok(null);
-        // An unencoded '+' of an offset (…T09:30:00+01:00) arrives as a space.
-        at = System.Text.RegularExpressions.Regex.Replace(at.Trim(), @"(\d) (\d\d:?\d\d)$", "$1+$2");
-        return DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var when)
-            ? Result<DateTimeOffset?>.Ok(when.ToUniversalTime())
-            : RegistryError.BadRequest("Invalid instant", $"at='{at}' is not an ISO-8601 date and time; use e.g. 2026-11-28T09:30:00Z.");
+        var text = at.Trim();
+        // An unencoded '+' of an offset (…T09:30:00+01:00) arrives as a space; only after a full 'T' time is that what it was.
+        text = Regex.Replace(text, @"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:\d\d)$", "$1+$2");
+        // ISO-8601 only: a date, or a date and time with an optional offset (none means UTC). "2026-11-28 09:30" is not read as anything.
+        if (IsoInstant().IsMatch(text) &&
+            DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
+            return Result<DateTimeOffset?>.Ok(when.ToUniversalTime());
+        return RegistryError.BadRequest("Invalid instant",
+            $"at='{(at.Length <= 40 ? at : at[..37] + "...")}' is not an ISO-8601 date and time; use e.g. 2026-11-28T09:30:00Z (or with an offset such as +01:00, URL-encoded as %2B01:00).");
     }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?)?$")]
+    private static partial Regex IsoInstant();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Registry.Core.Access;
 using Registry.Core.Onnx;
 using Registry.Tests.Support;
@@ -147,6 +148,11 @@ public class PromotionApiTests : AppTests
         Assert.Equal((0, 1, 0), Counts(policy));
 
         await (await PutPolicyAsync("counted", """{"requiredApprovals": {"staging": 1}}""", Contributor)).ProblemAsync(403);
+        var noEyes = await (await PutPolicyAsync("counted", """{"requiredApprovals": {"production": 0}}""", Admin)).ProblemAsync(422);
+        Assert.Contains("someone other than the requester always approves it",
+            noEyes.GetProperty("errors").GetProperty("requiredApprovals.production")[0].GetString());
+        var nullRule = await (await PutPolicyAsync("counted", """{"metricRules": [null]}""", Approver)).ProblemAsync(422);
+        Assert.Contains("A metric rule is an object", nullRule.GetProperty("errors").GetProperty("metricRules[0]")[0].GetString());
         var bad = await (await PutPolicyAsync("counted", """
             {"requiredApprovals": {"staging": -1, "production": 11},
              "metricRules": [{"dataset": "holdout", "min": 0.9}, {"metric": "auc", "rule": "better-than-last"}, {"metric": "f1"},
@@ -155,7 +161,7 @@ public class PromotionApiTests : AppTests
             """, Approver)).ProblemAsync(422);
         var errors = bad.GetProperty("errors").EnumerateObject().ToDictionary(e => e.Name, e => string.Join(" | ", e.Value.EnumerateArray().Select(m => m.GetString())));
         Assert.Contains("between 0 and 10", errors["requiredApprovals.staging"]);
-        Assert.Contains("between 0 and 10", errors["requiredApprovals.production"]);
+        Assert.Contains("between 1 and 10", errors["requiredApprovals.production"]);
         Assert.Contains("names its metric", errors["metricRules[0].metric"]);
         Assert.Contains("Unknown rule 'better-than-last'", errors["metricRules[1].rule"]);
         Assert.Contains("says nothing", errors["metricRules[2].rule"]);
@@ -179,7 +185,8 @@ public class PromotionApiTests : AppTests
         // Relaxing the policy applies an open request at once (the worker looks again).
         var production = await Contributor.RequestOkAsync("counted", 1, "Production");
         Assert.Equal(2, production.GetProperty("requiredApprovals").GetInt32());
-        (await PutPolicyAsync("counted", """{"requiredApprovals": {"production": 0}}""", Approver)).EnsureSuccessStatusCode();
+        Assert.Equal("Open", (await SecondApprover.DecideOkAsync(production.Id(), "approve")).Status());
+        (await PutPolicyAsync("counted", """{"requiredApprovals": {"production": 1}}""", Approver)).EnsureSuccessStatusCode();
         await PollAsync(async () => await (await Contributor.GetAsync($"/api/v1/promotions/{production.Id()}")).JsonAsync(), r => r.Status() == "Applied");
 
         static (int, int, int) Counts(JsonElement view)
@@ -206,7 +213,7 @@ public class PromotionApiTests : AppTests
     public async Task Metric_rules_compare_with_production_within_the_tolerance_and_absolute_thresholds()
     {
         await ProductionBaselineAsync("scored", """
-            {"requiredApprovals": {"production": 0},
+            {"requiredApprovals": {"production": 1},
              "metricRules": [{"metric": "auc", "dataset": "holdout", "rule": "not-worse-than-production", "tolerance": 0.005},
                              {"metric": "auc", "dataset": "holdout", "min": 0.85}]}
             """);
@@ -243,9 +250,11 @@ public class PromotionApiTests : AppTests
         Assert.All(unmeasured, g => Assert.Equal("v5 has no 'auc on holdout' metric; log it (POST …/metrics) so the rule can be checked.",
             g.GetProperty("message").GetString()));
 
-        // A request that failed its gates stays open; logging the missing metric makes it ready, and the registry applies it.
+        // A request that failed its gates stays open, also once approved; logging the missing metric makes it ready, and the registry applies it.
         var request = await Contributor.RequestOkAsync("scored", 5, "Production");
         Assert.Equal(("Open", false), (request.Status(), request.GetProperty("gatesPassed").GetBoolean()));
+        var approved = await Approver.DecideOkAsync(request.Id(), "approve");
+        Assert.Equal(("Open", 1, false), (approved.Status(), approved.GetProperty("approvals").GetInt32(), approved.GetProperty("gatesPassed").GetBoolean()));
         (await Contributor.PostAsync("/api/v1/models/scored/versions/5/metrics", Json("""{"metrics": [{"key": "auc", "dataset": "holdout", "value": 0.95}]}"""))).EnsureSuccessStatusCode();
         await PollAsync(async () => await (await Contributor.GetAsync($"/api/v1/promotions/{request.Id()}")).JsonAsync(), r => r.Status() == "Applied");
         var stages = await Contributor.StagesAsync("scored");
@@ -255,7 +264,7 @@ public class PromotionApiTests : AppTests
     [Fact]
     public async Task The_signature_gate_refuses_breaking_changes_and_the_diff_lists_every_difference_with_its_verdict()
     {
-        await ProductionBaselineAsync("shaped", """{"requiredApprovals": {"production": 0}}""");
+        await ProductionBaselineAsync("shaped", """{"requiredApprovals": {"production": 1}}""");
         var breaking = await App.UploadValidatedAsync(Contributor, "shaped", IdentityOf("x", "y", ElementTypes.Float, "batch", 4));
         var compatible = await App.UploadValidatedAsync(Contributor, "shaped", IdentityOf("x", "y", ElementTypes.Float, "batch", "features"));
         async Task<List<string>> DiffAsync(byte[] model)
@@ -287,12 +296,12 @@ public class PromotionApiTests : AppTests
         Assert.StartsWith("2 breaking differences from production v1: Input 'x' dimension 1 was 3, is now 4", gate.GetProperty("message").GetString());
 
         await Contributor.RequestOkAsync("shaped", compatible, "Staging");
-        var accepted = await Contributor.RequestOkAsync("shaped", compatible, "Production");
+        var accepted = await Approver.DecideOkAsync((await Contributor.RequestOkAsync("shaped", compatible, "Production")).Id(), "approve");
         Assert.Equal("Applied", accepted.Status());
         Assert.Equal("Passed", accepted.Gate("signature").GetProperty("status").GetString());
 
         // Without the rule, the gate does not apply.
-        (await PutPolicyAsync("shaped", """{"requiredApprovals": {"production": 0}, "requireCompatibleSignature": false}""")).EnsureSuccessStatusCode();
+        (await PutPolicyAsync("shaped", """{"requiredApprovals": {"production": 1}, "requireCompatibleSignature": false}""")).EnsureSuccessStatusCode();
         var preview = await (await Contributor.GetAsync($"/api/v1/models/shaped/versions/{breaking}/promotions/preview?targetStage=Production")).JsonAsync();
         Assert.Equal("NotApplicable", preview.Gate("signature").GetProperty("status").GetString());
     }
@@ -300,7 +309,7 @@ public class PromotionApiTests : AppTests
     [Fact]
     public async Task The_latency_rule_compares_the_measured_p95_with_production()
     {
-        await ProductionBaselineAsync("quick", """{"requiredApprovals": {"production": 0}, "latency": {"percentile": "p95", "maxRatio": 1.2, "maxMs": 50}}""");
+        await ProductionBaselineAsync("quick", """{"requiredApprovals": {"production": 1}, "latency": {"percentile": "p95", "maxRatio": 1.2, "maxMs": 50}}""");
         var slower = await App.UploadValidatedAsync(Contributor, "quick", p95Ms: 12.5);
         var faster = await App.UploadValidatedAsync(Contributor, "quick", p95Ms: 11.5);
         await Contributor.RequestOkAsync("quick", slower, "Staging");
@@ -313,7 +322,7 @@ public class PromotionApiTests : AppTests
         Assert.Equal("p95 latency is 12.5 ms against production v1's 10 ms (× 1.25; allowed × 1.2 = 12 ms).", ratio.GetProperty("message").GetString());
         Assert.Equal("Passed", refused.Gate("latency p95 ≤ 50 ms").GetProperty("status").GetString());
 
-        var accepted = await Contributor.RequestOkAsync("quick", faster, "Production");
+        var accepted = await Approver.DecideOkAsync((await Contributor.RequestOkAsync("quick", faster, "Production")).Id(), "approve");
         Assert.Equal("Applied", accepted.Status());
         Assert.Equal("Passed", accepted.Gate("latency p95 ≤ 1.2 × production").GetProperty("status").GetString());
     }
@@ -413,19 +422,54 @@ public class PromotionApiTests : AppTests
     [Fact]
     public async Task Replacing_production_closes_a_request_left_open_on_the_version_it_replaces()
     {
-        await ProductionBaselineAsync("replaced", """{"requiredApprovals": {"production": 0, "archived": 0}}""");
-        (await PutPolicyAsync("replaced", """{"requiredApprovals": {"production": 0, "archived": 1}}""")).EnsureSuccessStatusCode();
-        var retire = await Contributor.RequestOkAsync("replaced", 1, "Archived"); // waits for an approval (taking production down needs production's count: 0, archived: 1)
+        await ProductionBaselineAsync("replaced", """{"requiredApprovals": {"production": 1, "archived": 0}}""");
+        var retire = await Contributor.RequestOkAsync("replaced", 1, "Archived"); // waits for an approval: taking production down needs production's count
         Assert.Equal("Open", retire.Status());
         var v2 = await App.UploadValidatedAsync(Contributor, "replaced");
         await Contributor.RequestOkAsync("replaced", v2, "Staging");
-        var replacing = await Contributor.RequestOkAsync("replaced", v2, "Production");
+        var replacing = await Approver.DecideOkAsync((await Contributor.RequestOkAsync("replaced", v2, "Production")).Id(), "approve");
         Assert.Equal("Applied", replacing.Status());
 
         var closed = await (await Contributor.GetAsync($"/api/v1/promotions/{retire.Id()}")).JsonAsync();
         Assert.Equal(("Cancelled", "registry"), (closed.Status(), closed.GetProperty("closedBy").GetString()));
         Assert.Equal($"v1 left production when promotion #{replacing.Id()} put v2 there.", closed.GetProperty("closeComment").GetString());
         Assert.Equal(1, (await Contributor.StagesAsync("replaced")).Count(s => s.Value == "Production"));
+    }
+
+    [Fact]
+    public async Task A_vote_counts_only_while_its_voter_is_an_approver_and_a_person_decides_once()
+    {
+        await ProductionBaselineAsync("voted", """{"requiredApprovals": {"production": 1}, "metricRules": [{"metric": "auc", "dataset": "holdout", "min": 0.5}]}""");
+        var v2 = await App.UploadValidatedAsync(Contributor, "voted", metadata: """{"metrics": [{"key": "auc", "dataset": "holdout", "value": 0.4}]}""");
+        await Contributor.RequestOkAsync("voted", v2, "Staging");
+        var request = await Contributor.RequestOkAsync("voted", v2, "Production");
+        Assert.Equal(("Open", 1), (SecondApproverDecision(await SecondApprover.DecideOkAsync(request.Id(), "approve"))));
+
+        // bob changes his mind: not by rejecting what he approved.
+        var twice = await (await SecondApprover.DecideAsync(request.Id(), "reject", "on reflection, no")).ProblemAsync(409);
+        Assert.Contains("You already approved promotion", twice.GetProperty("detail").GetString());
+
+        // bob is demoted; when the gates pass, his vote no longer carries the request.
+        (await Admin.PatchAsync("/api/v1/users/bob", Json("""{"role": "Contributor"}"""))).EnsureSuccessStatusCode();
+        (await Contributor.PostAsync($"/api/v1/models/voted/versions/{v2}/metrics", Json("""{"metrics": [{"key": "auc", "dataset": "holdout", "value": 0.8}]}"""))).EnsureSuccessStatusCode();
+        await using (var scope = App.Services.CreateAsyncScope()) // a sweep of the worker's, now rather than when it wakes
+            Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<Registry.Core.Promotions.PromotionService>().ApplyReadyAsync(CancellationToken.None));
+        Assert.Equal("Open", (await (await Contributor.GetAsync($"/api/v1/promotions/{request.Id()}")).JsonAsync()).Status());
+        Assert.Equal("Applied", (await Approver.DecideOkAsync(request.Id(), "approve")).Status());
+
+        static (string, int) SecondApproverDecision(JsonElement r) => (r.Status(), r.GetProperty("approvals").GetInt32());
+    }
+
+    [Fact]
+    public async Task Stages_and_statuses_are_single_names_never_numbers_or_combinations()
+    {
+        await App.UploadValidatedAsync(Contributor, "named");
+        foreach (var target in new[] { "Staging, Production", "Staging|Archived", "1", "-1" })
+            await (await Contributor.RequestPromotionAsync("named", 1, target)).ProblemAsync(422);
+        Assert.Equal("Applied", (await Contributor.RequestOkAsync("named", 1, " staging ")).Status());
+        foreach (var status in new[] { "Applied,Rejected", "0", "open|applied" })
+            await (await Contributor.GetAsync($"/api/v1/promotions?status={Uri.EscapeDataString(status)}")).ProblemAsync(400);
+        Assert.Equal(1, (await (await Contributor.GetAsync("/api/v1/promotions?status=APPLIED")).JsonAsync()).GetProperty("total").GetInt32());
     }
 
     /// <summary>y = x with these names, element type and dims.</summary>

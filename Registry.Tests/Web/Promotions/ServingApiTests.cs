@@ -17,14 +17,14 @@ public class ServingApiTests : AppTests
     {
         Approver = await App.ClientAsAsync(Role.Approver, user: "alice");
         Service = await App.ClientAsAsync(Role.Viewer, Scopes.Read, user: "scorer");
-        // Approvals off: these tests are about what the moves leave behind.
         (await Admin.PostAsync("/api/v1/models", Json("""{"name": "served"}"""))).EnsureSuccessStatusCode();
-        (await Admin.PutAsync("/api/v1/models/served/policy", Json("""{"requiredApprovals": {"production": 0}}"""))).EnsureSuccessStatusCode();
     }
 
     private async Task<DateTimeOffset> PromoteAsync(int version, string target)
     {
-        Assert.Equal("Applied", (await Admin.RequestOkAsync("served", version, target)).Status());
+        var request = await Admin.RequestOkAsync("served", version, target);
+        if (request.Status() == "Open") request = await Approver.DecideOkAsync(request.Id(), "approve");
+        Assert.Equal("Applied", request.Status());
         var history = await (await Admin.GetAsync("/api/v1/models/served/history?pageSize=1")).JsonAsync();
         await Task.Delay(15); // the next move happens at a later instant
         return history.GetProperty("items")[0].GetProperty("at").GetDateTimeOffset();
@@ -84,13 +84,17 @@ public class ServingApiTests : AppTests
 
         // Now, with the reason and who; an offset in the instant is understood, also with an unencoded '+'.
         var now = await (await ProductionAtAsync(null)).JsonAsync();
-        Assert.Equal((v1, "admin (key tests)"), (now.GetProperty("version").GetInt32(), now.GetProperty("by").GetString()));
+        Assert.Equal((v1, "alice (key key)"), (now.GetProperty("version").GetInt32(), now.GetProperty("by").GetString()));
         Assert.Equal($"/api/v1/models/served/versions/{v1}/artifact", now.GetProperty("artifact").GetString());
         var local = t2.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz");
         Assert.Equal(v2, (await (await ProductionAtAsync(local)).JsonAsync()).GetProperty("version").GetInt32());
         Assert.Equal(v2, (await (await Service.GetAsync($"/api/v1/models/served/stages/production?at={local}")).JsonAsync()).GetProperty("version").GetInt32());
-        var bad = await (await ProductionAtAsync("yesterday")).ProblemAsync(400);
-        Assert.Contains("not an ISO-8601 date and time", bad.GetProperty("detail").GetString());
+        foreach (var wrong in new[] { "yesterday", "2026-11-28 09:30", "28/11/2026", "2026-11-28T09:30:00+0100x" })
+        {
+            var bad = await (await ProductionAtAsync(wrong)).ProblemAsync(400);
+            Assert.Contains("not an ISO-8601 date and time", bad.GetProperty("detail").GetString());
+        }
+        await (await ProductionAtAsync(before.UtcDateTime.ToString("yyyy-MM-dd"))).ProblemAsync(404); // a date is its midnight, UTC
         await (await Service.GetAsync("/api/v1/models/nope/stages/production")).ProblemAsync(404);
     }
 
@@ -122,6 +126,14 @@ public class ServingApiTests : AppTests
         Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
         Assert.NotEqual(etag, fresh.Headers.ETag);
         Assert.Equal(v2, (await fresh.JsonAsync()).GetProperty("version").GetInt32());
+
+        // Back to v1 between two polls: same version as the first answer, yet a new move, so a new ETag.
+        await PromoteAsync(v1, "Production");
+        var back = new HttpRequestMessage(HttpMethod.Get, "/api/v1/models/served/stages/production");
+        back.Headers.IfNoneMatch.Add(etag);
+        var rolledBack = await Service.SendAsync(back);
+        Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
+        Assert.Equal(v1, (await rolledBack.JsonAsync()).GetProperty("version").GetInt32());
     }
 
     [Fact]
@@ -197,7 +209,7 @@ public class PromotionSettingsTests
         });
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
         var message = error is Microsoft.Extensions.Options.OptionsValidationException o ? string.Join(" ", o.Failures) : error.ToString();
-        Assert.Contains("Registry:Promotion:DefaultPolicy: Required approvals are between 0 and 10.", message);
+        Assert.Contains("Registry:Promotion:DefaultPolicy: A move to production needs between 1 and 10 approvals", message);
         Assert.Contains("Latency percentile 'p90' is not measured", message);
     }
 
