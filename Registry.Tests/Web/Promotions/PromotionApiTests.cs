@@ -273,19 +273,19 @@ public class PromotionApiTests : AppTests
             var diff = await (await Contributor.GetAsync($"/api/v1/models/shaped/versions/{v}/signature-diff")).JsonAsync();
             Assert.Equal((1, false), (diff.GetProperty("against").GetInt32(), diff.GetProperty("compatible").GetBoolean()));
             return diff.GetProperty("differences").EnumerateArray()
-                .Select(d => $"{d.GetProperty("verdict").GetString()} {d.GetProperty("kind").GetString()} {d.GetProperty("name").GetString()}").ToList();
+                .Select(Verdict).ToList();
         }
         Assert.Equal(["Breaking input renamed x"], await DiffAsync(IdentityOf("input", "y", ElementTypes.Float, "batch", 3)));
         Assert.Equal(["Breaking type changed x", "Breaking type changed y"], await DiffAsync(IdentityOf("x", "y", ElementTypes.Double, "batch", 3)));
         Assert.Equal(["Breaking rank changed x", "Breaking rank changed y"], await DiffAsync(IdentityOf("x", "y", ElementTypes.Float, "batch", 3, 1)));
         Assert.Equal(["Breaking dimension changed x", "Breaking dimension changed y"],
             (await (await Contributor.GetAsync($"/api/v1/models/shaped/versions/{breaking}/signature-diff")).JsonAsync())
-                .GetProperty("differences").EnumerateArray().Select(d => $"{d.GetProperty("verdict").GetString()} {d.GetProperty("kind").GetString()} {d.GetProperty("name").GetString()}"));
+                .GetProperty("differences").EnumerateArray().Select(Verdict));
 
         var safe = await (await Contributor.GetAsync($"/api/v1/models/shaped/versions/{compatible}/signature-diff?against=1")).JsonAsync();
         Assert.True(safe.GetProperty("compatible").GetBoolean());
         Assert.Equal(["Compatible dimension now symbolic x", "Compatible dimension now symbolic y"], safe.GetProperty("differences").EnumerateArray()
-            .Select(d => $"{d.GetProperty("verdict").GetString()} {d.GetProperty("kind").GetString()} {d.GetProperty("name").GetString()}"));
+            .Select(Verdict));
         await (await Contributor.GetAsync("/api/v1/models/shaped/versions/2/signature-diff?against=99")).ProblemAsync(404);
 
         await Contributor.RequestOkAsync("shaped", breaking, "Staging");
@@ -471,6 +471,10 @@ public class PromotionApiTests : AppTests
             await (await Contributor.GetAsync($"/api/v1/promotions?status={Uri.EscapeDataString(status)}")).ProblemAsync(400);
         Assert.Equal(1, (await (await Contributor.GetAsync("/api/v1/promotions?status=APPLIED")).JsonAsync()).GetProperty("total").GetInt32());
     }
+
+    /// <summary>A signature difference as "Breaking rank changed x".</summary>
+    private static string Verdict(JsonElement d) =>
+        $"{d.GetProperty("verdict").GetString()} {d.GetProperty("kind").GetString()} {d.GetProperty("name").GetString()}";
 
     /// <summary>y = x with these names, element type and dims.</summary>
     internal static byte[] IdentityOf(string input, string output, int elementType, params object?[] dims)
