@@ -102,12 +102,11 @@ public sealed class PromotionService(
             {
                 UserId = actor.UserId!.Value, Actor = actor.AuditName, Decision = PromotionDecision.Approve, Comment = Trimmed(input.Comment), At = now,
             });
-            var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
+            var (evaluation, approvals, ready) = await JudgeAsync(db, request, ct);
             Record(request, evaluation, now);
-            var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
             db.Record(now, actor, "promotion.approved", $"version:{version.Model.Name}/{version.Number}",
                 after: new { promotion = request.Id, approvals, requiredApprovals = evaluation.RequiredApprovals, gatesPassed = evaluation.GatesPass, input.Comment });
-            if (evaluation.GatesPass && approvals >= evaluation.RequiredApprovals)
+            if (ready)
                 await ApplyAsync(db, request, version, evaluation, actor, now, ct);
             return request.Id;
         });
@@ -188,15 +187,12 @@ public sealed class PromotionService(
                     {
                         var request = await LoadOpenAsync(db, id, ct);
                         if (request is null) return Result<string?>.Ok(null);
-                        var version = request.Version;
-                        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
-                        var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
-                        if (!evaluation.GatesPass || approvals < evaluation.RequiredApprovals)
-                            return Result<string?>.Ok(null); // not ready after all: nothing is written
+                        var (evaluation, _, ready) = await JudgeAsync(db, request, ct);
+                        if (!ready) return Result<string?>.Ok(null); // not ready after all: nothing is written
                         var now = clock.GetUtcNow();
                         Record(request, evaluation, now);
-                        await ApplyAsync(db, request, version, evaluation, Actor.Registry, now, ct);
-                        return version.Model.Name;
+                        await ApplyAsync(db, request, request.Version, evaluation, Actor.Registry, now, ct);
+                        return request.Version.Model.Name;
                     }, ct, saveOnSuccess: model => model is not null);
                     if (result is { IsSuccess: true, Value: { } model })
                     {
@@ -216,12 +212,16 @@ public sealed class PromotionService(
     private async Task<bool> LooksReadyAsync(long id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var request = await db.PromotionRequests.AsNoTracking().Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model)
-            .SingleOrDefaultAsync(r => r.Id == id && r.Status == PromotionStatus.Open, ct);
-        if (request is null) return false;
+        return await LoadOpenAsync(db, id, ct) is { } request && (await JudgeAsync(db, request, ct)).Ready;
+    }
+
+    /// <summary>The request's gates as they stand, the approvals that count, and whether together they let it be applied.</summary>
+    private async Task<(Evaluation Evaluation, int Approvals, bool Ready)> JudgeAsync(RegistryDbContext db, PromotionRequest request, CancellationToken ct)
+    {
         var version = request.Version;
         var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
-        return evaluation.GatesPass && await PromotionFacts.CountingApprovalsAsync(db, request, ct) >= evaluation.RequiredApprovals;
+        var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
+        return (evaluation, approvals, evaluation.GatesPass && approvals >= evaluation.RequiredApprovals);
     }
 
     private delegate Task<Result<long>> Decision(RegistryDbContext db, PromotionRequest request, ModelVersion version, DateTimeOffset now);
