@@ -66,6 +66,9 @@ public static class RegistryCoreServices
         services.AddScoped<ServingQueries>();
         services.AddScoped<AliasService>();
         services.AddScoped<PolicyService>();
+        services.AddOptions<Comparison.MetricOptions>().BindConfiguration(Comparison.MetricOptions.Section);
+        services.AddSingleton<Comparison.MetricDirections>();
+        services.AddScoped<Comparison.ComparisonQueries>();
         services.AddSingleton<ValidationSignal>();
         services.AddSingleton<ValidationQueue>();
         return services;

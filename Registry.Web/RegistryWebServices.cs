@@ -132,6 +132,7 @@ public static class RegistryWebServices
         app.MapAccessApi();
         app.MapPromotionsApi();
         app.MapServingApi();
+        app.MapCompareApi();
 
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -49,6 +49,9 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
         ["GET /api/v1/models/{name}/history"] = (Role.Viewer, Scopes.Read),
         ["GET /api/v1/models/{name}/policy"] = (Role.Viewer, Scopes.Read),
         ["PUT /api/v1/models/{name}/policy"] = (Role.Approver, Scopes.Promote),
+        ["GET /api/v1/compare/"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/compare/csv"] = (Role.Viewer, Scopes.Read),
+        ["GET /api/v1/models/{name}/metrics/{key}/series"] = (Role.Viewer, Scopes.Read),
         ["GET /api/v1/users/"] = (Role.Admin, Scopes.Read),
         ["POST /api/v1/users/"] = (Role.Admin, Scopes.Write),
         ["PATCH /api/v1/users/{name}"] = (Role.Admin, Scopes.Write),
@@ -103,7 +106,7 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
         foreach (var (method, pattern, _) in ApiEndpoints(App.Services).OrderBy(e => e.Pattern).ThenBy(e => e.Method))
         {
             var (role, scope) = Expected[$"{method} {pattern}"];
-            var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999").Replace("{alias}", "champion");
+            var path = pattern.Replace("{name}", "m").Replace("{version:int}", "1").Replace("{id:long}", "999999").Replace("{alias}", "champion").Replace("{key}", "auc");
             if (pattern.StartsWith("/api/v1/users/{name}", StringComparison.Ordinal)) path = path.Replace("/users/m", "/users/nobody");
             table.Append($"{method,-6} {pattern,-62}");
             foreach (var caller in callers)
