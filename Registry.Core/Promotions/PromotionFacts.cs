@@ -37,6 +37,14 @@ internal static class PromotionFacts
     public static async Task<PromotionPolicy> PolicyAsync(RegistryDbContext db, long modelId, PromotionPolicy fallback, CancellationToken ct) =>
         await db.ModelPolicies.AsNoTracking().Where(p => p.ModelId == modelId).Select(p => p.Policy).SingleOrDefaultAsync(ct) ?? fallback;
 
+    /// <summary>A rule that does not say which way is better follows the metric key's configured direction (Registry:Metrics).</summary>
+    public static PromotionPolicy WithDirections(PromotionPolicy policy, Comparison.MetricDirections directions) => policy with
+    {
+        MetricRules = policy.MetricRules.Select(r => r.HigherIsBetter is null && r.Metric is not null
+            ? r with { HigherIsBetter = directions.Of(r.Metric) == Comparison.MetricDirection.HigherIsBetter }
+            : r).ToList(),
+    };
+
     /// <summary>
     /// Approvals a move needs: the policy's count for the target, and never fewer than a move to
     /// production needs when the version leaves production (taking production down is as weighty
@@ -46,7 +54,7 @@ internal static class PromotionFacts
         Math.Max(policy.ApprovalsFor(target), from == Stage.Production ? policy.ApprovalsFor(Stage.Production) : 0);
 
     public static async Task<Evaluation> EvaluateAsync(RegistryDbContext db, string model, long modelId, long candidateId, Stage target,
-        PromotionPolicy fallback, CancellationToken ct)
+        PromotionPolicy fallback, Comparison.MetricDirections directions, CancellationToken ct)
     {
         var candidate = await LoadAsync(db, candidateId, ct);
         var productionId = await ProductionIdAsync(db, modelId, ct);
@@ -56,7 +64,7 @@ internal static class PromotionFacts
             var id when id == candidateId => candidate,
             { } id => await LoadAsync(db, id, ct),
         };
-        var policy = await PolicyAsync(db, modelId, fallback, ct);
+        var policy = WithDirections(await PolicyAsync(db, modelId, fallback, ct), directions);
         return new Evaluation(candidate, production, Gates.Evaluate(model, candidate, production, target, policy),
             RequiredApprovals(policy, candidate.Stage, target));
     }

@@ -7,7 +7,8 @@ using Registry.Core.Persistence;
 namespace Registry.Core.Promotions;
 
 /// <summary>Reads of promotion requests, shared by the REST API and the UI: lists, one request, its evidence, a preview.</summary>
-public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFactory, IOptions<PromotionOptions> options)
+public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFactory, IOptions<PromotionOptions> options,
+    Comparison.MetricDirections directions)
 {
     public async Task<Result<PromotionView>> GetAsync(long id, CancellationToken ct = default)
     {
@@ -89,7 +90,7 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         var version = await db.Versions.AsNoTracking().Where(v => v.Model.NormalizedName == normalized && v.Number == versionNumber)
             .Select(v => new { v.Id, v.ModelId, v.Stage, Model = v.Model.Name }).SingleOrDefaultAsync(ct);
         if (version is null) return await CatalogQueries.VersionNotFoundAsync(db, modelName, versionNumber, ct);
-        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model, version.ModelId, version.Id, target.Value, options.Value.DefaultPolicy, ct);
+        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model, version.ModelId, version.Id, target.Value, options.Value.DefaultPolicy, directions, ct);
         return new GatePreview(version.Model, versionNumber, version.Stage, target.Value, VersionLifecycle.MovesFrom(version.Stage),
             evaluation.RequiredApprovals, evaluation.Gates, evaluation.GatesPass, evaluation.BaselineVersion);
     }
@@ -103,7 +104,7 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         var request = await db.PromotionRequests.AsNoTracking().Where(r => r.Id == id)
             .Select(r => new { r.VersionId, r.ModelId, r.TargetStage, r.Status }).SingleAsync(ct);
         var evaluation = await PromotionFacts.EvaluateAsync(db, view.Value.Model, request.ModelId, request.VersionId, request.TargetStage,
-            options.Value.DefaultPolicy, ct);
+            options.Value.DefaultPolicy, directions, ct);
         var candidate = evaluation.Candidate;
         var production = evaluation.Production is { } p && p.Id != candidate.Id ? p : null;
 

@@ -25,6 +25,7 @@ public sealed class PromotionService(
     IOptions<PromotionOptions> options,
     PromotionSignal signal,
     PromotionQueries queries,
+    Comparison.MetricDirections directions,
     ILogger<PromotionService> logger)
 {
     public const int MaxCommentLength = 2000;
@@ -57,7 +58,7 @@ public sealed class PromotionService(
             if (VersionLifecycle.CheckMove(what, version.Stage, target.Value) is { } refused) return refused;
 
             var now = clock.GetUtcNow();
-            var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, target.Value, DefaultPolicy, ct);
+            var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, target.Value, DefaultPolicy, directions, ct);
             var request = new PromotionRequest
             {
                 ModelId = version.ModelId,
@@ -219,7 +220,7 @@ public sealed class PromotionService(
     private async Task<(Evaluation Evaluation, int Approvals, bool Ready)> JudgeAsync(RegistryDbContext db, PromotionRequest request, CancellationToken ct)
     {
         var version = request.Version;
-        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, ct);
+        var evaluation = await PromotionFacts.EvaluateAsync(db, version.Model.Name, version.ModelId, version.Id, request.TargetStage, DefaultPolicy, directions, ct);
         var approvals = await PromotionFacts.CountingApprovalsAsync(db, request, ct);
         return (evaluation, approvals, evaluation.GatesPass && approvals >= evaluation.RequiredApprovals);
     }

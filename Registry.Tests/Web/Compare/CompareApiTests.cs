@@ -81,6 +81,25 @@ public class CompareApiTests() : AppTests(new RegistryApp(new Dictionary<string,
     }
 
     [Fact]
+    public async Task A_promotion_rule_that_does_not_say_which_way_is_better_follows_the_metric_keys_direction()
+    {
+        (await Admin.PutAsync("/api/v1/models/cmp/policy", UploadRequests.Json("""
+            {"requiredApprovals": {"production": 1}, "metricRules": [{"metric": "loss", "rule": "not-worse-than-production"}]}
+            """))).EnsureSuccessStatusCode();
+        var approver = await App.ClientAsAsync(Registry.Core.Access.Role.Approver);
+        foreach (var v in new[] { 1, 2, 3 }) await Admin.RequestOkAsync("cmp", v, "Staging");
+        await approver.DecideOkAsync((await Admin.RequestOkAsync("cmp", 1, "Production")).Id(), "approve");
+
+        async Task<JsonElement> GateAsync(int version) =>
+            (await (await Admin.GetAsync($"/api/v1/models/cmp/versions/{version}/promotions/preview?targetStage=Production")).JsonAsync())
+                .Gate("metric loss not worse than production");
+        var lower = await GateAsync(2); // 0.25 against 0.30: better, since lower is better for loss
+        Assert.Equal("Passed", lower.GetProperty("status").GetString());
+        Assert.Contains("lower is better", lower.GetProperty("message").GetString());
+        Assert.Equal("Failed", (await GateAsync(3)).GetProperty("status").GetString()); // 0.35
+    }
+
+    [Fact]
     public async Task Bad_selections_are_refused_with_what_to_send()
     {
         async Task<string> RefusedAsync(string query, int status) =>
