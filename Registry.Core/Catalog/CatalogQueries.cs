@@ -6,17 +6,22 @@ namespace Registry.Core.Catalog;
 /// <summary>Reads of the catalogue shared by the REST API and the UI. Each call uses its own short-lived context.</summary>
 public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactory)
 {
-    /// <summary>Models whose name or description contains <paramref name="q"/> (ignoring case) and that carry <paramref name="tag"/> (<c>key</c> or <c>key=value</c>).</summary>
-    public async Task<PagedList<ModelSummary>> ListModelsAsync(string? q, string? tag, PageRequest page, CancellationToken ct = default)
+    /// <summary>
+    /// Models matching <paramref name="search"/>, one page, in one query: text in the name or
+    /// description (ignoring case), a tag (<c>key</c> or <c>key=value</c>), a stage some version is
+    /// in, a metric of the latest or production version within bounds; by name, last update or that
+    /// metric (models without it last).
+    /// </summary>
+    public async Task<PagedList<ModelSummary>> ListModelsAsync(ModelSearch search, PageRequest page, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var models = db.Models.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(q))
+        if (search.Text is { } q)
         {
-            var needle = q.Trim().ToLowerInvariant();
+            var needle = q.ToLowerInvariant();
             models = models.Where(m => m.NormalizedName.Contains(needle) || (m.Description != null && m.Description.ToLower().Contains(needle)));
         }
-        if (!string.IsNullOrWhiteSpace(tag))
+        if (search.Tag is { } tag)
         {
             var eq = tag.IndexOf('=');
             var key = eq < 0 ? tag : tag[..eq];
@@ -25,31 +30,72 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
                 ? models.Where(m => m.Tags.Any(t => t.Key == key))
                 : models.Where(m => m.Tags.Any(t => t.Key == key && t.Value == value));
         }
+        if (search.Stage is { } stage)
+            models = models.Where(m => m.Versions.Any(v => v.Stage == stage));
 
-        var total = await models.CountAsync(ct);
-        var rows = await models
-            .OrderBy(m => m.NormalizedName)
+        // The metric's last logged value on the version the search reads (latest or production).
+        var (metric, dataset) = (search.Metric, search.Dataset);
+        var scored = metric is null
+            ? models.Select(m => new Scored { Model = m, Value = null })
+            : search.On == MetricVersion.Production
+                ? models.Select(m => new Scored
+                {
+                    Model = m,
+                    Value = db.Metrics.Where(x => x.Key == metric && x.Dataset == dataset &&
+                            x.VersionId == m.Versions.Where(v => v.Stage == Stage.Production).Select(v => v.Id).FirstOrDefault())
+                        .OrderByDescending(x => x.LoggedAt).ThenByDescending(x => x.Id).Select(x => (double?)x.Value).FirstOrDefault(),
+                })
+                : models.Select(m => new Scored
+                {
+                    Model = m,
+                    Value = db.Metrics.Where(x => x.Key == metric && x.Dataset == dataset &&
+                            x.VersionId == m.Versions.Where(v => v.Number == m.LatestVersion).Select(v => v.Id).FirstOrDefault())
+                        .OrderByDescending(x => x.LoggedAt).ThenByDescending(x => x.Id).Select(x => (double?)x.Value).FirstOrDefault(),
+                });
+        if (search.Min is { } min) scored = scored.Where(s => s.Value >= min);
+        if (search.Max is { } max) scored = scored.Where(s => s.Value <= max);
+
+        var ordered = search.Sort switch
+        {
+            ModelSort.Updated => search.Descending
+                ? scored.OrderByDescending(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName)
+                : scored.OrderBy(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName),
+            ModelSort.Metric => search.Descending
+                ? scored.OrderBy(s => s.Value == null).ThenByDescending(s => s.Value).ThenBy(s => s.Model.NormalizedName)
+                : scored.OrderBy(s => s.Value == null).ThenBy(s => s.Value).ThenBy(s => s.Model.NormalizedName),
+            _ => search.Descending ? scored.OrderByDescending(s => s.Model.NormalizedName) : scored.OrderBy(s => s.Model.NormalizedName),
+        };
+
+        var total = await scored.CountAsync(ct);
+        var rows = await ordered
             .Skip(page.Skip).Take(page.PageSize)
-            .Select(m => new
+            .Select(s => new
             {
-                m.Name,
-                m.Description,
-                Tags = m.Tags.Select(t => new { t.Key, t.Value }).ToList(),
-                m.LatestVersion,
-                LatestValidation = m.Versions.Where(v => v.Number == m.LatestVersion).Select(v => (ValidationStatus?)v.ValidationStatus).FirstOrDefault(),
-                Production = m.Versions.Where(v => v.Stage == Stage.Production).Select(v => (int?)v.Number).FirstOrDefault(),
-                Staging = m.Versions.Count(v => v.Stage == Stage.Staging),
-                m.CreatedAt,
-                m.CreatedBy,
-                m.UpdatedAt,
+                s.Model.Name,
+                s.Model.Description,
+                Tags = s.Model.Tags.Select(t => new { t.Key, t.Value }).ToList(),
+                s.Model.LatestVersion,
+                LatestValidation = s.Model.Versions.Where(v => v.Number == s.Model.LatestVersion).Select(v => (ValidationStatus?)v.ValidationStatus).FirstOrDefault(),
+                Production = s.Model.Versions.Where(v => v.Stage == Stage.Production).Select(v => (int?)v.Number).FirstOrDefault(),
+                Staging = s.Model.Versions.Count(v => v.Stage == Stage.Staging),
+                s.Model.CreatedAt,
+                s.Model.CreatedBy,
+                s.Model.UpdatedAt,
+                s.Value,
             })
             .AsSplitQuery()
             .ToListAsync(ct);
 
         var items = rows.Select(r => new ModelSummary(
             r.Name, r.Description, r.Tags.ToDictionary(t => t.Key, t => t.Value), r.LatestVersion,
-            r.LatestValidation, r.Production, r.Staging, r.CreatedAt, r.CreatedBy, r.UpdatedAt)).ToList();
+            r.LatestValidation, r.Production, r.Staging, r.CreatedAt, r.CreatedBy, r.UpdatedAt, r.Value)).ToList();
         return new PagedList<ModelSummary>(items, total, page.Page, page.PageSize);
+    }
+
+    private sealed class Scored
+    {
+        public required RegisteredModel Model { get; init; }
+        public double? Value { get; init; }
     }
 
     public async Task<Result<ModelSummary>> GetModelAsync(string name, CancellationToken ct = default)

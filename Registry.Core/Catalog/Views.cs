@@ -17,7 +17,9 @@ public sealed record ModelSummary(
     int StagingCount,
     DateTimeOffset CreatedAt,
     string CreatedBy,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    /// <summary>The value of the metric a search filtered or sorted by, on the version it read; absent otherwise.</summary>
+    double? Metric = null);
 
 public sealed record VersionSummary(
     string Model,

@@ -16,7 +16,9 @@ public static class ModelsApi
             .RequirePermission(Permission.Read)
             .WithName("ListModels")
             .WithSummary("List models")
-            .WithDescription("Models whose name or description contains q (ignoring case) and that carry tag (key or key=value), by name, paged.")
+            .WithDescription("Models whose name or description contains q (ignoring case), that carry tag (key or key=value), that have a version in stage=, " +
+                "whose latest (on=latest) or production (on=production) version has metric= (on dataset=) within min= and max=; " +
+                "sorted by sort=name|updated|metric, order=asc|desc; paged.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         models.MapPost("/", CreateModel)
@@ -38,11 +40,14 @@ public static class ModelsApi
     }
 
     private static async Task<Results<Ok<PagedList<ModelSummary>>, ProblemHttpResult>> ListModels(
-        CatalogQueries queries, string? q, string? tag, int? page, int? pageSize, CancellationToken ct)
+        CatalogQueries queries, string? q, string? tag, string? stage, string? metric, string? dataset, string? min, string? max,
+        string? on, string? sort, string? order, int? page, int? pageSize, CancellationToken ct)
     {
         var paging = PageRequest.Create(page, pageSize);
         if (!paging.IsSuccess) return paging.Error!.ToProblem();
-        return TypedResults.Ok(await queries.ListModelsAsync(q, tag, paging.Value, ct));
+        var search = ModelSearch.Parse(q, tag, stage, metric, dataset, min, max, on, sort, order);
+        if (!search.IsSuccess) return search.Error!.ToProblem();
+        return TypedResults.Ok(await queries.ListModelsAsync(search.Value, paging.Value, ct));
     }
 
     private static async Task<Results<Created<ModelSummary>, ProblemHttpResult>> CreateModel(
