@@ -7,7 +7,7 @@ namespace Registry.Core.Catalog;
 public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactory)
 {
     /// <summary>
-    /// Models matching <paramref name="search"/>, one page, in one query: text in the name or
+    /// Models matching <paramref name="search"/>, one page: text in the name or
     /// description (ignoring case), a tag (<c>key</c> or <c>key=value</c>), a stage some version is
     /// in, a metric of the latest or production version within bounds; by name, last update or that
     /// metric (models without it last).
@@ -52,43 +52,67 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
                             x.VersionId == m.Versions.Where(v => v.Number == m.LatestVersion).Select(v => v.Id).FirstOrDefault())
                         .OrderByDescending(x => x.LoggedAt).ThenByDescending(x => x.Id).Select(x => (double?)x.Value).FirstOrDefault(),
                 });
-        if (search.Min is { } min) scored = scored.Where(s => s.Value >= min);
-        if (search.Max is { } max) scored = scored.Where(s => s.Value <= max);
-
-        var ordered = search.Sort switch
+        IReadOnlyList<long> ids;
+        int total;
+        Dictionary<long, double?> values = [];
+        if (metric is null)
         {
-            ModelSort.Updated => search.Descending
-                ? scored.OrderByDescending(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName)
-                : scored.OrderBy(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName),
-            ModelSort.Metric => search.Descending
-                ? scored.OrderBy(s => s.Value == null).ThenByDescending(s => s.Value).ThenBy(s => s.Model.NormalizedName)
-                : scored.OrderBy(s => s.Value == null).ThenBy(s => s.Value).ThenBy(s => s.Model.NormalizedName),
-            _ => search.Descending ? scored.OrderByDescending(s => s.Model.NormalizedName) : scored.OrderBy(s => s.Model.NormalizedName),
-        };
-
-        var total = await scored.CountAsync(ct);
-        var rows = await ordered
-            .Skip(page.Skip).Take(page.PageSize)
-            .Select(s => new
+            var ordered = search.Sort == ModelSort.Updated
+                ? search.Descending
+                    ? scored.OrderByDescending(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName)
+                    : scored.OrderBy(s => s.Model.UpdatedAt).ThenBy(s => s.Model.NormalizedName)
+                : search.Descending ? scored.OrderByDescending(s => s.Model.NormalizedName) : scored.OrderBy(s => s.Model.NormalizedName);
+            total = await scored.CountAsync(ct);
+            ids = await ordered.Skip(page.Skip).Take(page.PageSize).Select(s => s.Model.Id).ToListAsync(ct);
+        }
+        else
+        {
+            // The metric's value is read once per model in one pass (a covering index makes each read
+            // one seek); bounds, order and paging are then applied here, where the value is at hand,
+            // rather than making SQLite compute it again for the count, the filter and the order.
+            var candidates = await scored.Select(s => new { s.Model.Id, s.Model.NormalizedName, s.Model.UpdatedAt, s.Value }).ToListAsync(ct);
+            var matching = candidates.Where(c => (search.Min is not { } min || c.Value >= min) && (search.Max is not { } max || c.Value <= max));
+            var sorted = search.Sort switch
             {
-                s.Model.Name,
-                s.Model.Description,
-                Tags = s.Model.Tags.Select(t => new { t.Key, t.Value }).ToList(),
-                s.Model.LatestVersion,
-                LatestValidation = s.Model.Versions.Where(v => v.Number == s.Model.LatestVersion).Select(v => (ValidationStatus?)v.ValidationStatus).FirstOrDefault(),
-                Production = s.Model.Versions.Where(v => v.Stage == Stage.Production).Select(v => (int?)v.Number).FirstOrDefault(),
-                Staging = s.Model.Versions.Count(v => v.Stage == Stage.Staging),
-                s.Model.CreatedAt,
-                s.Model.CreatedBy,
-                s.Model.UpdatedAt,
-                s.Value,
+                ModelSort.Updated => search.Descending
+                    ? matching.OrderByDescending(c => c.UpdatedAt).ThenBy(c => c.NormalizedName, StringComparer.Ordinal)
+                    : matching.OrderBy(c => c.UpdatedAt).ThenBy(c => c.NormalizedName, StringComparer.Ordinal),
+                ModelSort.Metric => search.Descending
+                    ? matching.OrderBy(c => c.Value is null).ThenByDescending(c => c.Value).ThenBy(c => c.NormalizedName, StringComparer.Ordinal)
+                    : matching.OrderBy(c => c.Value is null).ThenBy(c => c.Value).ThenBy(c => c.NormalizedName, StringComparer.Ordinal),
+                _ => search.Descending
+                    ? matching.OrderByDescending(c => c.NormalizedName, StringComparer.Ordinal)
+                    : matching.OrderBy(c => c.NormalizedName, StringComparer.Ordinal),
+            };
+            var list = sorted.ToList();
+            total = list.Count;
+            var shown = list.Skip(page.Skip).Take(page.PageSize).ToList();
+            ids = shown.Select(c => c.Id).ToList();
+            values = shown.ToDictionary(c => c.Id, c => c.Value);
+        }
+
+        var rows = await db.Models.AsNoTracking().Where(m => ids.Contains(m.Id))
+            .Select(m => new
+            {
+                m.Id,
+                m.Name,
+                m.Description,
+                Tags = m.Tags.Select(t => new { t.Key, t.Value }).ToList(),
+                m.LatestVersion,
+                LatestValidation = m.Versions.Where(v => v.Number == m.LatestVersion).Select(v => (ValidationStatus?)v.ValidationStatus).FirstOrDefault(),
+                Production = m.Versions.Where(v => v.Stage == Stage.Production).Select(v => (int?)v.Number).FirstOrDefault(),
+                Staging = m.Versions.Count(v => v.Stage == Stage.Staging),
+                m.CreatedAt,
+                m.CreatedBy,
+                m.UpdatedAt,
             })
             .AsSplitQuery()
             .ToListAsync(ct);
 
-        var items = rows.Select(r => new ModelSummary(
+        var byId = rows.ToDictionary(r => r.Id);
+        var items = ids.Select(id => byId[id]).Select(r => new ModelSummary(
             r.Name, r.Description, r.Tags.ToDictionary(t => t.Key, t => t.Value), r.LatestVersion,
-            r.LatestValidation, r.Production, r.Staging, r.CreatedAt, r.CreatedBy, r.UpdatedAt, r.Value)).ToList();
+            r.LatestValidation, r.Production, r.Staging, r.CreatedAt, r.CreatedBy, r.UpdatedAt, values.GetValueOrDefault(r.Id))).ToList();
         return new PagedList<ModelSummary>(items, total, page.Page, page.PageSize);
     }
 

@@ -37,6 +37,7 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
     {
         b.ToTable("Versions");
         b.HasIndex(v => new { v.ModelId, v.Number }).IsUnique();
+        b.HasIndex(v => new { v.ModelId, v.Stage }); // "has a version in stage X" for the model search
         b.HasIndex(v => v.ArtifactSha256);
         b.Property(v => v.ArtifactSha256).HasMaxLength(64);
         b.HasOne(v => v.Artifact).WithMany().HasForeignKey(v => v.ArtifactSha256).OnDelete(DeleteBehavior.Restrict);
@@ -141,7 +142,8 @@ internal sealed class MetricConfiguration : IEntityTypeConfiguration<Metric>
         b.Property(m => m.Key).HasMaxLength(MetadataLimits.NameLength);
         b.Property(m => m.Dataset).HasMaxLength(MetadataLimits.NameLength);
         b.Property(m => m.LoggedBy).HasMaxLength(MetadataLimits.ActorLength);
-        b.HasIndex(m => new { m.VersionId, m.Key, m.Dataset });
+        // Covering the search's "last value of this metric on that version": no table lookups.
+        b.HasIndex(m => new { m.VersionId, m.Key, m.Dataset, m.LoggedAt, m.Value });
         b.HasIndex(m => new { m.Key, m.Dataset, m.Value });
     }
 }

@@ -11,12 +11,18 @@ using Registry.Core.Onnx.Proto;
 //   linear <path> <batch> <in> <out> [tag]   writes y = x·W + b with a [batch, in] input (W is in×out floats).
 //   ort <path> <runs> <threads>        times, in this process, session creation plus <runs> runs on
 //                                      synthesized inputs; prints milliseconds.
+//   http <base> <key> <runs> <path>…   per path: 20 warm-up GETs, then <runs> timed ones in sequence over one
+//                                      keep-alive connection; prints "path p50 p95" in milliseconds.
+//   page <base> <user> <password> <runs> <path>…   signs in with headless Debian Chromium, then per path
+//                                      times <runs> loads until the first table row is visible; prints "path p50 p95".
 return args switch
 {
     ["linear", var path, var batch, var inputs, var outputs, ..] => WriteLinear(path, int.Parse(batch, CultureInfo.InvariantCulture),
         int.Parse(inputs, CultureInfo.InvariantCulture), int.Parse(outputs, CultureInfo.InvariantCulture), args.Length > 5 ? args[5] : "bench"),
     ["ort", var path, var runs, var threads] => TimeOrt(path, int.Parse(runs, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
     ["model", var path, var mib, ..] => WriteModel(path, long.Parse(mib, CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : "bench"),
+    ["http", var baseUrl, var key, var runs, .. var paths] => await TimeHttpAsync(baseUrl, key, int.Parse(runs, CultureInfo.InvariantCulture), paths),
+    ["page", var baseUrl, var user, var password, var runs, .. var paths] => await TimePagesAsync(baseUrl, user, password, int.Parse(runs, CultureInfo.InvariantCulture), paths),
     ["rss", var pid] => PrintStatus(pid, "VmRSS:"),
     ["peak", var pid] => PrintStatus(pid, "VmHWM:"),
     ["reset-peak", var pid] => ResetPeak(pid),
@@ -150,4 +156,62 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Registry.Bench model <path> <MiB> [tag] | rss <pid> | peak <pid> | reset-peak <pid>");
     return 2;
+}
+
+static async Task<int> TimeHttpAsync(string baseUrl, string key, int runs, string[] paths)
+{
+    using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+    client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+    foreach (var path in paths)
+    {
+        for (var i = 0; i < 20; i++) (await client.GetAsync(path)).EnsureSuccessStatusCode();
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var response = await client.GetAsync(path);
+            await response.Content.ReadAsByteArrayAsync();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            response.EnsureSuccessStatusCode();
+        }
+        Console.WriteLine(FormattableString.Invariant($"{path} {Percentile(times, 0.5):0.00} {Percentile(times, 0.95):0.00}"));
+    }
+    return 0;
+}
+
+static async Task<int> TimePagesAsync(string baseUrl, string user, string password, int runs, string[] paths)
+{
+    using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+    await using var browser = await playwright.Chromium.LaunchAsync(new()
+    {
+        ExecutablePath = "/usr/bin/chromium", Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, ViewportSize = new() { Width = 1280, Height = 1000 } });
+    var page = await context.NewPageAsync();
+    await page.GotoAsync("/login");
+    await page.Locator("[data-testid=username]").FillAsync(user);
+    await page.Locator("[data-testid=password]").FillAsync(password);
+    await page.Locator("[data-testid=sign-in]").ClickAsync();
+    await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+    foreach (var path in paths)
+    {
+        var times = new List<double>();
+        for (var i = -2; i < runs; i++) // two warm-up loads
+        {
+            await page.GotoAsync("about:blank");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await page.GotoAsync(path);
+            await page.Locator("[data-testid$='-table'] tbody tr td a").First.WaitForAsync(new() { Timeout = 30_000 });
+            if (i >= 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        Console.WriteLine(FormattableString.Invariant($"{path} {Percentile(times, 0.5):0} {Percentile(times, 0.95):0}"));
+    }
+    return 0;
+}
+
+static double Percentile(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

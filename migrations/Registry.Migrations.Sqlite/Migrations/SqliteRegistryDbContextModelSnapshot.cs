@@ -353,7 +353,7 @@ namespace Registry.Migrations.Sqlite.Migrations
 
                     b.HasIndex("Key", "Dataset", "Value");
 
-                    b.HasIndex("VersionId", "Key", "Dataset");
+                    b.HasIndex("VersionId", "Key", "Dataset", "LoggedAt", "Value");
 
                     b.ToTable("Metrics", (string)null);
                 });
@@ -428,6 +428,8 @@ namespace Registry.Migrations.Sqlite.Migrations
 
                     b.HasIndex("ModelId", "Number")
                         .IsUnique();
+
+                    b.HasIndex("ModelId", "Stage");
 
                     b.ToTable("Versions", (string)null);
                 });

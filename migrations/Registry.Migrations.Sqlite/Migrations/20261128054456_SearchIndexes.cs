@@ -1,0 +1,45 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Registry.Migrations.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class SearchIndexes : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_Metrics_VersionId_Key_Dataset",
+                table: "Metrics");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Versions_ModelId_Stage",
+                table: "Versions",
+                columns: new[] { "ModelId", "Stage" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Metrics_VersionId_Key_Dataset_LoggedAt_Value",
+                table: "Metrics",
+                columns: new[] { "VersionId", "Key", "Dataset", "LoggedAt", "Value" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_Versions_ModelId_Stage",
+                table: "Versions");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Metrics_VersionId_Key_Dataset_LoggedAt_Value",
+                table: "Metrics");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Metrics_VersionId_Key_Dataset",
+                table: "Metrics",
+                columns: new[] { "VersionId", "Key", "Dataset" });
+        }
+    }
+}
