@@ -65,3 +65,18 @@ public sealed record CreateModelRequest
     public string? Description { get; init; }
     public Dictionary<string, string>? Tags { get; init; }
 }
+
+/// <summary>
+/// The body of <c>PATCH /api/v1/models/{name}</c> and <c>PATCH …/versions/{version}</c>: a field left
+/// out keeps its value, a field sent as <c>null</c> clears it, a value replaces it (tags replace the
+/// whole set).
+/// </summary>
+public sealed record UpdateMetadataRequest
+{
+    public Optional<string> Description { get; init; }
+    public Optional<Dictionary<string, string>> Tags { get; init; }
+    public Optional<string> Card { get; init; }
+
+    /// <summary>True when the request changes nothing, because it names no field.</summary>
+    public bool IsEmpty => !Description.IsSet && !Tags.IsSet && !Card.IsSet;
+}

@@ -134,6 +134,19 @@ public sealed class CreateModelRequestValidator : AbstractValidator<CreateModelR
     }
 }
 
+/// <summary>A partial update of a model's or a version's description, tags and card; only the fields sent are checked.</summary>
+public sealed class UpdateMetadataRequestValidator : AbstractValidator<UpdateMetadataRequest>
+{
+    public UpdateMetadataRequestValidator()
+    {
+        RuleFor(r => r.Description.Value).Description().When(r => r.Description.IsSet).OverridePropertyName("description");
+        this.Tags(r => r.Tags.IsSet ? r.Tags.Value : null);
+        RuleFor(r => r.Card.Value).MaximumLength(MetadataLimits.CardLength)
+            .WithMessage((_, c) => $"A card has at most {MetadataLimits.CardLength:N0} characters; this one has {c?.Length:N0}.")
+            .When(r => r.Card.IsSet).OverridePropertyName("card");
+    }
+}
+
 internal sealed class LineageValidator : AbstractValidator<LineageInput>
 {
     public LineageValidator()
