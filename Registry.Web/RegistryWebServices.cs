@@ -40,6 +40,7 @@ public static class RegistryWebServices
             options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(paths.Root, "keys")), loggers));
 
         services.AddSingleton<SandboxRunner>();
+        services.AddSingleton<Markdown.MarkdownRenderer>();
         services.AddHostedService<ValidationWorker>();
         services.AddHostedService<Promotions.PromotionWorker>();
 
