@@ -84,25 +84,25 @@ public sealed class MetadataCommands(
     {
         var before = new Dictionary<string, object?>();
         var after = new Dictionary<string, object?>();
-        if (request.Description.IsSet && !string.Equals(target.Description(), Blank(request.Description.Value), StringComparison.Ordinal))
+        if (request.HasDescription && !string.Equals(target.Description(), Blank(request.Description), StringComparison.Ordinal))
         {
             before["description"] = target.Description();
-            target.SetDescription(Blank(request.Description.Value));
+            target.SetDescription(Blank(request.Description));
             after["description"] = target.Description();
         }
-        if (request.Tags.IsSet)
+        if (request.HasTags)
         {
             var old = target.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
-            if (ReplaceTags(target.Tags, request.Tags.Value ?? []))
+            if (ReplaceTags(target.Tags, request.Tags ?? []))
             {
                 before["tags"] = old;
                 after["tags"] = target.Tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             }
         }
-        if (request.Card.IsSet && !string.Equals(target.Card(), Blank(request.Card.Value), StringComparison.Ordinal))
+        if (request.HasCard && !string.Equals(target.Card(), Blank(request.Card), StringComparison.Ordinal))
         {
             before["card"] = target.Card();
-            target.SetCard(Blank(request.Card.Value));
+            target.SetCard(Blank(request.Card));
             after["card"] = target.Card();
         }
         return after.Count == 0 ? null : (before, after);

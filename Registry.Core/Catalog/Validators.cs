@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FluentValidation;
@@ -139,11 +140,11 @@ public sealed class UpdateMetadataRequestValidator : AbstractValidator<UpdateMet
 {
     public UpdateMetadataRequestValidator()
     {
-        RuleFor(r => r.Description.Value).Description().When(r => r.Description.IsSet).OverridePropertyName("description");
-        this.Tags(r => r.Tags.IsSet ? r.Tags.Value : null);
-        RuleFor(r => r.Card.Value).MaximumLength(MetadataLimits.CardLength)
-            .WithMessage((_, c) => $"A card has at most {MetadataLimits.CardLength:N0} characters; this one has {c?.Length:N0}.")
-            .When(r => r.Card.IsSet).OverridePropertyName("card");
+        RuleFor(r => r.Description).Description();
+        this.Tags(r => r.Tags);
+        RuleFor(r => r.Card).MaximumLength(MetadataLimits.CardLength)
+            .WithMessage((_, c) => string.Create(CultureInfo.InvariantCulture,
+                $"A card has at most {MetadataLimits.CardLength:N0} characters; this one has {c?.Length:N0}."));
     }
 }
 

@@ -39,6 +39,7 @@ public static class ModelsApi
             .WithName("UpdateModel")
             .WithSummary("Edit a model's description, tags and card")
             .WithDescription(UpdateDescription)
+            .Accepts<UpdateMetadataRequest>("application/json", "application/merge-patch+json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);

@@ -45,6 +45,7 @@ public static class VersionsApi
             .WithName("UpdateVersion")
             .WithSummary("Edit a version's description, tags and card (the rest of a version never changes)")
             .WithDescription(ModelsApi.UpdateDescription)
+            .Accepts<UpdateMetadataRequest>("application/json", "application/merge-patch+json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
