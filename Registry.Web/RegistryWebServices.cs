@@ -46,7 +46,10 @@ public static class RegistryWebServices
 
         AddAccess(services);
 
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // A model card (up to 100,000 characters) travels from its text area in one message: allow
+        // for that instead of SignalR's 32 KB default, which would drop the circuit.
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = 512 * 1024);
         services.AddMudServices();
         return services;
     }

@@ -99,6 +99,19 @@ public class CardBrowserTests(BrowserFixture browser)
         var (page, errors) = await browser.NewPageAsync();
         await BrowserFixture.GotoLiveAsync(page, "/models/carded-version/versions/1");
         await AssertInertAsync(page, page.Locator("[data-testid=card]"));
+
+        // A long card (far beyond SignalR's default 32 KB message) is edited and saved from the page.
+        var big = "# Big card\n\n" + string.Join("\n\n", Enumerable.Repeat("Lorem ipsum dolor sit amet, é ü 数据 — a paragraph.", 1500));
+        Assert.True(big.Length > 60_000);
+        await page.Locator("[data-testid=edit-metadata]").ClickAsync();
+        // (Set at once, like a paste: Playwright's fill of this much text takes longer than the test may.)
+        await page.Locator("textarea[data-testid=edit-card]").EvaluateAsync(
+            "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', { bubbles: true })); }", big);
+        await Assertions.Expect(page.Locator("[data-testid=card-preview] h1")).ToHaveTextAsync("Big card");
+        await page.Locator("[data-testid=save-metadata]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=card] h1")).ToHaveTextAsync("Big card");
+        var saved = await (await admin.GetAsync("/api/v1/models/carded-version/versions/1")).JsonAsync();
+        Assert.Equal(big, saved.GetProperty("card").GetString());
         Assert.Empty(errors);
     }
 }
