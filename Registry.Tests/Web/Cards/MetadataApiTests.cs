@@ -129,4 +129,41 @@ public class MetadataApiTests : AppTests
         var verify = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit/verify");
         Assert.True(verify.GetProperty("intact").GetBoolean(), verify.GetRawText());
     }
+
+    [Fact]
+    public async Task The_database_still_refuses_any_other_change_to_a_version()
+    {
+        var refused = await App.DbAsync(async db =>
+        {
+            var version = await db.Versions.SingleAsync();
+            version.Description = "allowed";
+            version.Card = "allowed";
+            db.Entry(version).Property(v => v.SourceCommit).CurrentValue = "rewritten";
+            return await Assert.ThrowsAsync<InvalidOperationException>(() => db.SaveChangesAsync());
+        });
+        Assert.Equal("Versions are immutable; attempted to change SourceCommit.", refused.Message);
+
+        await App.DbAsync(async db =>
+        {
+            var version = await db.Versions.SingleAsync();
+            version.Description = "allowed";
+            version.Card = "allowed";
+            return await db.SaveChangesAsync();
+        });
+        Assert.Equal("allowed", (await Admin.GetFromJsonAsync<JsonElement>("/api/v1/models/Scorer/versions/1")).GetProperty("card").GetString());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_both_patches_with_plain_fields()
+    {
+        var doc = await Admin.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        foreach (var (path, id) in new[] { ("/api/v1/models/{name}", "UpdateModel"), ("/api/v1/models/{name}/versions/{version}", "UpdateVersion") })
+        {
+            var patch = doc.GetProperty("paths").GetProperty(path).GetProperty("patch");
+            Assert.Equal(id, patch.GetProperty("operationId").GetString());
+            Assert.True(patch.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/merge-patch+json", out _));
+        }
+        var schema = doc.GetProperty("components").GetProperty("schemas").GetProperty("UpdateMetadataRequest");
+        Assert.Equal(["description", "tags", "card"], schema.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+    }
 }
