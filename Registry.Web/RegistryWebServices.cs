@@ -40,12 +40,16 @@ public static class RegistryWebServices
             options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(paths.Root, "keys")), loggers));
 
         services.AddSingleton<SandboxRunner>();
+        services.AddSingleton<Markdown.MarkdownRenderer>();
         services.AddHostedService<ValidationWorker>();
         services.AddHostedService<Promotions.PromotionWorker>();
 
         AddAccess(services);
 
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // A model card (up to 100,000 characters) travels from its text area in one message: allow
+        // for that instead of SignalR's 32 KB default, which would drop the circuit.
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = 512 * 1024);
         services.AddMudServices();
         return services;
     }

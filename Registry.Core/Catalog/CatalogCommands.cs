@@ -42,7 +42,7 @@ public sealed class CatalogCommands(
         return result.IsValid ? null : InputErrors.ToError(result, "Invalid metadata");
     }
 
-    public async Task<Result<ModelSummary>> CreateModelAsync(CreateModelRequest request, Actor actor, CancellationToken ct = default)
+    public async Task<Result<ModelView>> CreateModelAsync(CreateModelRequest request, Actor actor, CancellationToken ct = default)
     {
         if (await guard.DemandAsync(actor, Permission.Write, ct) is { } denied) return denied;
         var validation = await createModelValidator.ValidateAsync(request, ct);

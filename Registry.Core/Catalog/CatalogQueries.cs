@@ -122,7 +122,7 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
         public double? Value { get; init; }
     }
 
-    public async Task<Result<ModelSummary>> GetModelAsync(string name, CancellationToken ct = default)
+    public async Task<Result<ModelView>> GetModelAsync(string name, CancellationToken ct = default)
     {
         var normalized = RegisteredModel.Normalize(name);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -140,12 +140,13 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
                 m.CreatedAt,
                 m.CreatedBy,
                 m.UpdatedAt,
+                m.Card,
             })
             .AsSplitQuery()
             .SingleOrDefaultAsync(ct);
         if (row is null) return ModelNotFound(name);
-        return new ModelSummary(row.Name, row.Description, row.Tags.ToDictionary(t => t.Key, t => t.Value), row.LatestVersion,
-            row.LatestValidation, row.Production, row.Staging, row.CreatedAt, row.CreatedBy, row.UpdatedAt);
+        return new ModelView(row.Name, row.Description, row.Tags.ToDictionary(t => t.Key, t => t.Value), row.LatestVersion,
+            row.LatestValidation, row.Production, row.Staging, row.CreatedAt, row.CreatedBy, row.UpdatedAt, row.Card);
     }
 
     /// <summary>A model's versions, newest first.</summary>
@@ -193,7 +194,7 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
                 v.Datasets.Select(d => new DatasetView(d.Name, d.Uri, d.Digest)).ToList(),
                 v.SourceCommit is null && v.SourceRunUrl is null ? null : new SourceView(v.SourceCommit, v.SourceRunUrl),
                 v.Params),
-            v.CreatedAt, v.CreatedBy);
+            v.CreatedAt, v.CreatedBy, v.Card);
     }
 
     public async Task<Result<IReadOnlyList<MetricView>>> GetMetricsAsync(string name, int version, CancellationToken ct = default)

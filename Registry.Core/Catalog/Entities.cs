@@ -18,6 +18,9 @@ public sealed class RegisteredModel
 
     public List<Tag> Tags { get; init; } = [];
 
+    /// <summary>The model card: Markdown, shown rendered and sanitised; null when there is none.</summary>
+    public string? Card { get; set; }
+
     /// <summary>The highest version number assigned so far; incremented atomically to number new versions.</summary>
     public int LatestVersion { get; set; }
 
@@ -37,7 +40,7 @@ public sealed class RegisteredModel
 public sealed class Tag
 {
     public required string Key { get; init; }
-    public string Value { get; init; } = "";
+    public string Value { get; set; } = "";
 }
 
 public enum Stage
@@ -56,7 +59,10 @@ public enum ValidationStatus
     Failed,
 }
 
-/// <summary>One immutable upload of a model. Only its stage and validation status ever change.</summary>
+/// <summary>
+/// One immutable upload of a model. Its bytes, signature, lineage and metrics-at-upload never change;
+/// its stage and validation status move, and its description, tags and card (words about it) may be edited.
+/// </summary>
 public sealed class ModelVersion
 {
     public long Id { get; init; }
@@ -72,9 +78,12 @@ public sealed class ModelVersion
 
     public Artifact Artifact { get; init; } = null!;
 
-    public string? Description { get; init; }
+    public string? Description { get; set; }
 
     public List<Tag> Tags { get; init; } = [];
+
+    /// <summary>The version's card: Markdown, shown rendered and sanitised; null when there is none.</summary>
+    public string? Card { get; set; }
 
     public Stage Stage { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Registry.Core.Catalog;
 
@@ -64,4 +65,25 @@ public sealed record CreateModelRequest
     public string? Name { get; init; }
     public string? Description { get; init; }
     public Dictionary<string, string>? Tags { get; init; }
+}
+
+/// <summary>
+/// The body of <c>PATCH /api/v1/models/{name}</c> and <c>PATCH …/versions/{version}</c>: a field left
+/// out keeps its value, a field sent as <c>null</c> clears it, a value replaces it (tags replace the
+/// whole set). The JSON reader sets only the fields present, so each setter also notes that its
+/// field was sent.
+/// </summary>
+public sealed record UpdateMetadataRequest
+{
+    private readonly string? _description;
+    private readonly Dictionary<string, string>? _tags;
+    private readonly string? _card;
+
+    public string? Description { get => _description; init { _description = value; HasDescription = true; } }
+    public Dictionary<string, string>? Tags { get => _tags; init { _tags = value; HasTags = true; } }
+    public string? Card { get => _card; init { _card = value; HasCard = true; } }
+
+    [JsonIgnore] public bool HasDescription { get; private init; }
+    [JsonIgnore] public bool HasTags { get; private init; }
+    [JsonIgnore] public bool HasCard { get; private init; }
 }

@@ -58,6 +58,7 @@ public sealed class ModelNameValidator : AbstractValidator<string?>
 public static class MetadataLimits
 {
     public const int DescriptionLength = 5000;
+    public const int CardLength = 100_000;
     public const int TagKeyLength = 100;
     public const int TagValueLength = 500;
     public const int MaxTags = 50;

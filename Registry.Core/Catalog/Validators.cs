@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FluentValidation;
@@ -131,6 +132,19 @@ public sealed class CreateModelRequestValidator : AbstractValidator<CreateModelR
         RuleFor(r => r.Name).ValidModelName();
         RuleFor(r => r.Description).Description();
         this.Tags(r => r.Tags);
+    }
+}
+
+/// <summary>A partial update of a model's or a version's description, tags and card; only the fields sent are checked.</summary>
+public sealed class UpdateMetadataRequestValidator : AbstractValidator<UpdateMetadataRequest>
+{
+    public UpdateMetadataRequestValidator()
+    {
+        RuleFor(r => r.Description).Description();
+        this.Tags(r => r.Tags);
+        RuleFor(r => r.Card).MaximumLength(MetadataLimits.CardLength)
+            .WithMessage((_, c) => string.Create(CultureInfo.InvariantCulture,
+                $"A card has at most {MetadataLimits.CardLength:N0} characters; this one has {c?.Length:N0}."));
     }
 }
 

@@ -21,6 +21,20 @@ public sealed record ModelSummary(
     /// <summary>The value of the metric a search filtered or sorted by, on the version it read; absent otherwise.</summary>
     double? Metric = null);
 
+/// <summary>One model as <c>GET /api/v1/models/{name}</c> shows it: its summary and its card (raw Markdown).</summary>
+public sealed record ModelView(
+    string Name,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    int LatestVersion,
+    ValidationStatus? LatestValidation,
+    int? ProductionVersion,
+    int StagingCount,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset UpdatedAt,
+    string? Card);
+
 public sealed record VersionSummary(
     string Model,
     int Version,
@@ -45,7 +59,8 @@ public sealed record VersionView(
     IReadOnlyList<MetricView> Metrics,
     LineageView Lineage,
     DateTimeOffset CreatedAt,
-    string CreatedBy);
+    string CreatedBy,
+    string? Card);
 
 /// <summary>A metric; <see cref="System"/> marks the ones the validator measured (latency, load time, memory).</summary>
 public sealed record MetricView(string Key, double Value, string? Dataset, DateTimeOffset LoggedAt, string LoggedBy, bool System);

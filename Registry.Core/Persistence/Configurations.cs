@@ -16,6 +16,7 @@ internal sealed class RegisteredModelConfiguration : IEntityTypeConfiguration<Re
         b.Property(m => m.NormalizedName).HasMaxLength(ModelNames.MaxLength);
         b.HasIndex(m => m.NormalizedName).IsUnique();
         b.Property(m => m.Description).HasMaxLength(MetadataLimits.DescriptionLength);
+        b.Property(m => m.Card).HasMaxLength(MetadataLimits.CardLength);
         b.Property(m => m.CreatedBy).HasMaxLength(MetadataLimits.ActorLength);
         b.HasIndex(m => m.UpdatedAt);
         b.OwnsMany(m => m.Tags, t =>
@@ -42,6 +43,7 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         b.Property(v => v.ArtifactSha256).HasMaxLength(64);
         b.HasOne(v => v.Artifact).WithMany().HasForeignKey(v => v.ArtifactSha256).OnDelete(DeleteBehavior.Restrict);
         b.Property(v => v.Description).HasMaxLength(MetadataLimits.DescriptionLength);
+        b.Property(v => v.Card).HasMaxLength(MetadataLimits.CardLength);
         // A stage move is optimistic: it only succeeds if the stage is still the one it read.
         b.Property(v => v.Stage).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
         // At most one version of a model is in production, whatever races.

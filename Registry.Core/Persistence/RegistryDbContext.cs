@@ -72,7 +72,8 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
 
     /// <summary>
     /// Versions, artifacts, audit events, history and votes are facts: once written they are never
-    /// rewritten or removed. Only a version's stage and validation status move.
+    /// rewritten or removed. Of a version, only the stage and validation status move, and the words
+    /// about it (description, card; its tags are rows of their own) may be edited.
     /// </summary>
     private void GuardImmutability()
     {
@@ -87,7 +88,8 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
                     throw new InvalidOperationException("Versions are never deleted.");
                 case ModelVersion:
                     var changed = entry.Properties
-                        .Where(p => p.IsModified && p.Metadata.Name is not (nameof(ModelVersion.Stage) or nameof(ModelVersion.ValidationStatus)))
+                        .Where(p => p.IsModified && p.Metadata.Name is not (nameof(ModelVersion.Stage) or nameof(ModelVersion.ValidationStatus)
+                            or nameof(ModelVersion.Description) or nameof(ModelVersion.Card)))
                         .Select(p => p.Metadata.Name).ToList();
                     if (changed.Count > 0)
                         throw new InvalidOperationException($"Versions are immutable; attempted to change {string.Join(", ", changed)}.");

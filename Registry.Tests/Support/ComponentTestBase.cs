@@ -36,6 +36,7 @@ public abstract class ComponentTestBase : IAsyncLifetime
         Context.Services.AddRegistryCore().AddRegistryData();
         Context.Services.AddMudServices();
         Context.Services.AddScoped<Registry.Web.Security.CircuitActor>();
+        Context.Services.AddSingleton<Registry.Web.Markdown.MarkdownRenderer>();
         Context.Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider, FixedAntiforgery>();
         var auth = Context.AddAuthorization();
         await Context.Services.InitializeRegistryDataAsync();

@@ -36,6 +36,16 @@ public static class ModelsApi
             .WithSummary("Get a model")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        models.MapPatch("/{name}", UpdateModel)
+            .RequirePermission(Permission.Write)
+            .WithName("UpdateModel")
+            .WithSummary("Edit a model's description, tags and card")
+            .WithDescription(UpdateDescription)
+            .Accepts<UpdateMetadataRequest>("application/json", "application/merge-patch+json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
         return app;
     }
 
@@ -50,7 +60,7 @@ public static class ModelsApi
         return TypedResults.Ok(await queries.ListModelsAsync(search.Value, paging.Value, ct));
     }
 
-    private static async Task<Results<Created<ModelSummary>, ProblemHttpResult>> CreateModel(
+    private static async Task<Results<Created<ModelView>, ProblemHttpResult>> CreateModel(
         HttpContext http, CatalogCommands commands, CancellationToken ct)
     {
         var request = await RequestJson.ReadAsync<CreateModelRequest>(http.Request, "model", ct);
@@ -60,7 +70,22 @@ public static class ModelsApi
         return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(created.Value.Name)}", created.Value);
     }
 
-    private static async Task<Results<Ok<ModelSummary>, ProblemHttpResult>> GetModel(string name, CatalogQueries queries, CancellationToken ct)
+    /// <summary>How both PATCH endpoints read their body; shared with <see cref="VersionsApi"/>.</summary>
+    internal const string UpdateDescription =
+        "JSON {description?, tags?, card?}: a field left out is kept, null clears it, a value replaces it " +
+        "(tags replace the whole set of key=value tags; card is Markdown of at most 100,000 characters). " +
+        "Content-Type application/json or application/merge-patch+json.";
+
+    private static async Task<Results<Ok<ModelView>, ProblemHttpResult>> UpdateModel(
+        string name, HttpContext http, MetadataCommands commands, CancellationToken ct)
+    {
+        var request = await RequestJson.ReadAsync<UpdateMetadataRequest>(http.Request, "model update", ct);
+        if (!request.IsSuccess) return request.Error!.ToProblem();
+        var updated = await commands.UpdateModelAsync(name, request.Value, http.ActorOf(), ct);
+        return updated.IsSuccess ? TypedResults.Ok(updated.Value) : updated.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Ok<ModelView>, ProblemHttpResult>> GetModel(string name, CatalogQueries queries, CancellationToken ct)
     {
         var model = await queries.GetModelAsync(name, ct);
         return model.IsSuccess ? TypedResults.Ok(model.Value) : model.Error!.ToProblem();

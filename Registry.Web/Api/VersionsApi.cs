@@ -40,6 +40,17 @@ public static class VersionsApi
             .WithSummary("Get a version with its signature, metrics and lineage")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        versions.MapPatch("/{version:int}", UpdateVersion)
+            .RequirePermission(Permission.Write)
+            .WithName("UpdateVersion")
+            .WithSummary("Edit a version's description, tags and card (the rest of a version never changes)")
+            .WithDescription(ModelsApi.UpdateDescription)
+            .Accepts<UpdateMetadataRequest>("application/json", "application/merge-patch+json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
         versions.MapGet("/{version:int}/artifact", Download)
             .RequirePermission(Permission.Read)
             .WithName("DownloadArtifact")
@@ -121,6 +132,15 @@ public static class VersionsApi
     {
         var view = await queries.GetVersionAsync(name, version, ct);
         return view.IsSuccess ? TypedResults.Ok(view.Value) : view.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Ok<VersionView>, ProblemHttpResult>> UpdateVersion(
+        string name, int version, HttpContext http, MetadataCommands commands, CancellationToken ct)
+    {
+        var request = await RequestJson.ReadAsync<UpdateMetadataRequest>(http.Request, "version update", ct);
+        if (!request.IsSuccess) return request.Error!.ToProblem();
+        var updated = await commands.UpdateVersionAsync(name, version, request.Value, http.ActorOf(), ct);
+        return updated.IsSuccess ? TypedResults.Ok(updated.Value) : updated.Error!.ToProblem();
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(

@@ -23,6 +23,8 @@ public class AuditTests : AppTests
             ("create model", () => Admin.PostAsync("/api/v1/models", Json("""{"name": "audited"}""")), "model.created"),
             ("upload", () => Admin.UploadAsync("audited", OnnxModels.Identity()), "version.created"),
             ("upload creating its model", () => Admin.UploadAsync("fresh", OnnxModels.Identity("2")), "version.created"),
+            ("edit model", () => Admin.PatchAsync("/api/v1/models/audited", Json("""{"description": "edited", "card": "# Card"}""")), "model.updated"),
+            ("edit version", () => Admin.PatchAsync("/api/v1/models/audited/versions/1", Json("""{"tags": {"team": "risk"}}""")), "version.updated"),
             ("log metrics", () => Admin.PostAsync("/api/v1/models/audited/versions/1/metrics", Json("""{"metrics": [{"key": "auc", "value": 0.9}]}""")), "metrics.logged"),
             ("revalidate", async () => { await FinishValidationAsync(); return await Admin.PostAsync("/api/v1/models/audited/versions/1/validation", null); }, "validation.requested"),
             ("create user", () => Admin.PostAsync("/api/v1/users", Json("""{"name": "erin", "role": "Viewer"}""")), "user.created"),

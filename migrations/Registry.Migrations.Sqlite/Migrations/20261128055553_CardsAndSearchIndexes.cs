@@ -5,7 +5,7 @@
 namespace Registry.Migrations.Sqlite.Migrations
 {
     /// <inheritdoc />
-    public partial class SearchIndexes : Migration
+    public partial class CardsAndSearchIndexes : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -13,6 +13,20 @@ namespace Registry.Migrations.Sqlite.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_Metrics_VersionId_Key_Dataset",
                 table: "Metrics");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Card",
+                table: "Versions",
+                type: "TEXT",
+                maxLength: 100000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Card",
+                table: "Models",
+                type: "TEXT",
+                maxLength: 100000,
+                nullable: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Versions_ModelId_Stage",
@@ -35,6 +49,14 @@ namespace Registry.Migrations.Sqlite.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_Metrics_VersionId_Key_Dataset_LoggedAt_Value",
                 table: "Metrics");
+
+            migrationBuilder.DropColumn(
+                name: "Card",
+                table: "Versions");
+
+            migrationBuilder.DropColumn(
+                name: "Card",
+                table: "Models");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Metrics_VersionId_Key_Dataset",

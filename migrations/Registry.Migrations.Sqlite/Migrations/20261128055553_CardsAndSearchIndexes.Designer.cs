@@ -11,8 +11,8 @@ using Registry.Data;
 namespace Registry.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(SqliteRegistryDbContext))]
-    [Migration("20261128054456_SearchIndexes")]
-    partial class SearchIndexes
+    [Migration("20261128055553_CardsAndSearchIndexes")]
+    partial class CardsAndSearchIndexes
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -372,6 +372,10 @@ namespace Registry.Migrations.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Card")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -442,6 +446,10 @@ namespace Registry.Migrations.Sqlite.Migrations
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Card")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
