@@ -36,6 +36,7 @@ public static class RegistryCoreServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<CatalogQueries>();
         services.AddScoped<CatalogCommands>();
+        services.AddScoped<LineageService>();
         services.AddSingleton<AccessGuard>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistrySettings>();
