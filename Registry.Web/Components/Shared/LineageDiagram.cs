@@ -58,7 +58,7 @@ public static class LineageDiagram
         var sb = new StringBuilder(text.Length);
         foreach (var rune in text.EnumerateRunes())
         {
-            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || " .-_/:@·".Contains((char)rune.Value, StringComparison.Ordinal)))
+            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || " .-_/:@".Contains((char)rune.Value, StringComparison.Ordinal)))
                 sb.Append((char)rune.Value);
             else if (!rune.IsAscii && Rune.IsLetterOrDigit(rune))
                 sb.Append(rune.ToString());
