@@ -37,6 +37,7 @@ public static class RegistryCoreServices
         services.AddScoped<CatalogQueries>();
         services.AddScoped<CatalogCommands>();
         services.AddScoped<MetadataCommands>();
+        services.AddScoped<LineageService>();
         services.AddSingleton<AccessGuard>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistrySettings>();

@@ -26,7 +26,7 @@ fi
 
 port=$(( 20000 + RANDOM % 20000 ))
 base="http://127.0.0.1:$port"
-ASPNETCORE_ENVIRONMENT=Production dotnet "$work/web/Registry.Web.dll" --urls "$base" --Registry:Storage:DataDirectory="$data" \
+ASPNETCORE_ENVIRONMENT=Production dotnet "$work/web/Registry.Web.dll" --urls "$base" --contentRoot "$work/web" --Registry:Storage:DataDirectory="$data" \
   --Registry:Admin:InitialPassword="$password" --Registry:Validation:Enabled=false --Registry:RateLimit:PermitsPerMinute=1000000 \
   --Logging:LogLevel:Default=Warning > "$work/server.log" 2>&1 &
 server_pid=$!

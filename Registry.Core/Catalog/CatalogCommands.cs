@@ -104,7 +104,9 @@ public sealed class CatalogCommands(
         var matched = await MatchReferencesAsync(signature, references, ct);
         if (!matched.IsSuccess) return matched.Error!;
 
-        var parents = await ResolveParentsAsync(metadata.Lineage?.Parents, ct);
+        Result<IReadOnlyList<(long Id, ParentInput Input)>> parents;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            parents = await ResolveParentsAsync(db, metadata.Lineage?.Parents, "lineage.parents", ct);
         if (!parents.IsSuccess) return parents.Error!;
 
         var storageKey = await artifacts.CommitAsync(staged, ct);
@@ -265,11 +267,11 @@ public sealed class CatalogCommands(
         return await queries.GetMetricsAsync(modelName, versionNumber, ct);
     }
 
-    /// <summary>Finds the parent versions named in lineage; a missing one is refused by name.</summary>
-    private async Task<Result<IReadOnlyList<(long Id, ParentInput Input)>>> ResolveParentsAsync(List<ParentInput>? parents, CancellationToken ct)
+    /// <summary>Finds the parent versions named in lineage (at upload or added later); a missing one is refused by name, as 422.</summary>
+    internal static async Task<Result<IReadOnlyList<(long Id, ParentInput Input)>>> ResolveParentsAsync(RegistryDbContext db, List<ParentInput>? parents,
+        string path, CancellationToken ct)
     {
         if (parents is not { Count: > 0 }) return Result<IReadOnlyList<(long, ParentInput)>>.Ok([]);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
         var resolved = new List<(long, ParentInput)>();
         var errors = new Dictionary<string, string[]>();
         for (var i = 0; i < parents.Count; i++)
@@ -280,7 +282,7 @@ public sealed class CatalogCommands(
                 .Where(v => v.Model.NormalizedName == normalized && v.Number == p.Version)
                 .Select(v => (long?)v.Id).SingleOrDefaultAsync(ct);
             if (id is { } found) resolved.Add((found, p));
-            else errors[$"lineage.parents[{i}]"] = [(await CatalogQueries.VersionNotFoundAsync(db, p.Model!, p.Version!.Value, ct)).Detail];
+            else errors[$"{path}[{i}]"] = [(await CatalogQueries.VersionNotFoundAsync(db, p.Model!, p.Version!.Value, ct)).Detail];
         }
         if (errors.Count > 0)
         {

@@ -169,7 +169,7 @@ internal sealed class LineageValidator : AbstractValidator<LineageInput>
             var seen = new HashSet<(string, int)>();
             for (var i = 0; i < parents.Count; i++)
                 if (parents[i] is { Model: { } m, Version: { } v } && !seen.Add((RegisteredModel.Normalize(m), v)))
-                    ctx.AddFailure($"lineage.parents[{i}]", $"Parent {m} v{v} is listed twice.");
+                    ctx.AddFailure($"parents[{i}]", $"Parent {m} v{v} is listed twice.");
         });
 
         RuleFor(l => l.Datasets).Must(d => d is null || d.Count <= MetadataLimits.MaxDatasets)

@@ -71,9 +71,10 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
     }
 
     /// <summary>
-    /// Versions, artifacts, audit events, history and votes are facts: once written they are never
-    /// rewritten or removed. Of a version, only the stage and validation status move, and the words
-    /// about it (description, card; its tags are rows of their own) may be edited.
+    /// Versions, artifacts, audit events, history, votes and lineage are facts: once written they are
+    /// never rewritten or removed. Of a version, only the stage and validation status move, and the
+    /// words about it (description, card; its tags are rows of their own) may be edited; lineage rows
+    /// (parents, datasets) may be added to an existing version.
     /// </summary>
     private void GuardImmutability()
     {
@@ -84,6 +85,9 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
             {
                 case AuditEvent or Artifact or ModelHistoryEntry or PromotionVote:
                     throw new InvalidOperationException($"{entry.Entity.GetType().Name} rows are append-only.");
+                // Lineage grows after upload (parents and datasets are added), but what is recorded stays.
+                case VersionParent or DatasetRef:
+                    throw new InvalidOperationException("Lineage rows are append-only: parents and datasets can be added, never changed or removed.");
                 case ModelVersion when entry.State == EntityState.Deleted:
                     throw new InvalidOperationException("Versions are never deleted.");
                 case ModelVersion:

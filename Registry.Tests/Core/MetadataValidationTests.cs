@@ -93,6 +93,7 @@ public class MetadataValidationTests
     [InlineData("""{"lineage": {"parents": [{"model": "../etc", "version": 1, "relation": "x"}]}}""", "lineage.parents[0].model", "A model name must start with a letter or a digit.")]
     [InlineData("""{"lineage": {"datasets": [{"name": "d", "uri": "javascript:alert(1)"}]}}""", "lineage.datasets[0].uri", "A dataset URI must be absolute, such as s3://bucket/path or https://host/path (javascript:, data: and vbscript: are refused).")]
     [InlineData("""{"lineage": {"source": {"runUrl": "ftp://x/y"}}}""", "lineage.source.runUrl", "A run URL must be an absolute http:// or https:// address.")]
+    [InlineData("""{"lineage": {"parents": [{"model": "a", "version": 1, "relation": "x"}, {"model": "A", "version": 1, "relation": "y"}]}}""", "lineage.parents[1]", "Parent A v1 is listed twice.")]
     [InlineData("""{"metrics": [{"key": "auc", "value": 1}, {"key": "auc", "value": 2}]}""", "metrics[1]", "Metric 'auc' is given twice.")]
     [InlineData("""{"metrics": [{"value": 1}]}""", "metrics[0].key", "A metric needs a key, such as \"auc\".")]
     public void Lineage_and_metric_rules_report_the_field_that_breaks_them(string json, string field, string message)

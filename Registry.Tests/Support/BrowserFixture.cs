@@ -22,6 +22,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing. Run ./test.sh, which installs Debian's chromium for the browser tests.");
+        // Expectations poll until they hold; on a loaded 2-core CI machine a page can take longer
+        // than Playwright's 5 s default to reach the state a test waits for.
+        Assertions.SetDefaultExpectTimeout(15_000);
         App.UseKestrel(0);
         App.StartServer();
         BaseAddress = App.CreateClient().BaseAddress!;

@@ -89,7 +89,50 @@ public static class VersionsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
 
+        versions.MapGet("/{version:int}/lineage", GetLineage)
+            .RequirePermission(Permission.Read)
+            .WithName("GetLineage")
+            .WithSummary("The lineage graph around a version: versions, datasets and sources, upstream and downstream, across models")
+            .WithDescription("depth 1 to 10 (default 3); direction both (default), upstream (parents) or downstream (versions whose parents include it). At most 500 nodes; 'truncated' says when more exist.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        versions.MapPost("/{version:int}/lineage", AddLineage)
+            .RequirePermission(Permission.Write)
+            .WithName("AddLineage")
+            .WithSummary("Add parents and datasets to a version's lineage after upload")
+            .WithDescription("Lineage only grows: a parent or dataset already recorded is refused (409), as is a parent that would make a cycle (409); an unknown parent is 422, as at upload.")
+            .Accepts<AddLineageRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+
         return app;
+    }
+
+    private static async Task<Results<Ok<LineageGraph>, ProblemHttpResult>> GetLineage(
+        string name, int version, string? depth, string? direction, LineageService lineage, CancellationToken ct)
+    {
+        int? d = null;
+        if (depth is not null)
+        {
+            if (!int.TryParse(depth, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                return RegistryError.BadRequest("Invalid depth", $"depth must be a whole number between 1 and {LineageService.MaxDepth}; got '{depth}'.").ToProblem();
+            d = parsed;
+        }
+        var graph = await lineage.GetGraphAsync(name, version, d, direction, ct);
+        return graph.IsSuccess ? TypedResults.Ok(graph.Value) : graph.Error!.ToProblem();
+    }
+
+    private static async Task<Results<Created<LineageView>, ProblemHttpResult>> AddLineage(
+        string name, int version, HttpContext http, LineageService lineage, CancellationToken ct)
+    {
+        var request = await RequestJson.ReadAsync<AddLineageRequest>(http.Request, "lineage", ct);
+        if (!request.IsSuccess) return request.Error!.ToProblem();
+        var added = await lineage.AddAsync(name, version, request.Value, http.ActorOf(), ct);
+        if (!added.IsSuccess) return added.Error!.ToProblem();
+        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/lineage", added.Value);
     }
 
     private static async Task<Results<Created<VersionView>, ProblemHttpResult>> Upload(

@@ -202,7 +202,17 @@ static async Task<int> TimePagesAsync(string baseUrl, string user, string passwo
             await page.GotoAsync("about:blank");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await page.GotoAsync(path);
-            await page.Locator("[data-testid$='-table'] tbody tr td a").First.WaitForAsync(new() { Timeout = 30_000 });
+            try
+            {
+                await page.Locator("[data-testid$='-table'] tbody tr td a").First.WaitForAsync(new() { Timeout = 30_000 });
+            }
+            catch (TimeoutException)
+            {
+                var shot = Path.Combine(Path.GetTempPath(), "registry-bench-page.png");
+                await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
+                await Console.Error.WriteLineAsync($"bench: {path} showed no table rows within 30 s; screenshot: {shot}");
+                throw;
+            }
             if (i >= 0) times.Add(clock.Elapsed.TotalMilliseconds);
         }
         Console.WriteLine(FormattableString.Invariant($"{path} {Percentile(times, 0.5):0} {Percentile(times, 0.95):0}"));

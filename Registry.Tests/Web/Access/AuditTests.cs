@@ -26,6 +26,7 @@ public class AuditTests : AppTests
             ("edit model", () => Admin.PatchAsync("/api/v1/models/audited", Json("""{"description": "edited", "card": "# Card"}""")), "model.updated"),
             ("edit version", () => Admin.PatchAsync("/api/v1/models/audited/versions/1", Json("""{"tags": {"team": "risk"}}""")), "version.updated"),
             ("log metrics", () => Admin.PostAsync("/api/v1/models/audited/versions/1/metrics", Json("""{"metrics": [{"key": "auc", "value": 0.9}]}""")), "metrics.logged"),
+            ("add lineage", () => Admin.PostAsync("/api/v1/models/audited/versions/1/lineage", Json("""{"parents": [{"model": "fresh", "version": 1, "relation": "fine-tuned-from"}], "datasets": [{"name": "d"}]}""")), "lineage.added"),
             ("revalidate", async () => { await FinishValidationAsync(); return await Admin.PostAsync("/api/v1/models/audited/versions/1/validation", null); }, "validation.requested"),
             ("create user", () => Admin.PostAsync("/api/v1/users", Json("""{"name": "erin", "role": "Viewer"}""")), "user.created"),
             ("change user", () => Admin.PatchAsync("/api/v1/users/erin", Json("""{"role": "Contributor"}""")), "user.updated"),

@@ -34,6 +34,8 @@ public class AuthorizationMatrixTests(ITestOutputHelper output) : AppTests
         ["POST /api/v1/models/{name}/versions/{version:int}/validation"] = (Role.Contributor, Scopes.Write),
         ["GET /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Viewer, Scopes.Read),
         ["POST /api/v1/models/{name}/versions/{version:int}/metrics"] = (Role.Contributor, Scopes.Write),
+        ["GET /api/v1/models/{name}/versions/{version:int}/lineage"] = (Role.Viewer, Scopes.Read),
+        ["POST /api/v1/models/{name}/versions/{version:int}/lineage"] = (Role.Contributor, Scopes.Write),
         ["POST /api/v1/models/{name}/versions/{version:int}/promotions/"] = (Role.Contributor, Scopes.Promote),
         ["GET /api/v1/models/{name}/versions/{version:int}/promotions/preview"] = (Role.Viewer, Scopes.Read),
         ["GET /api/v1/models/{name}/versions/{version:int}/signature-diff"] = (Role.Viewer, Scopes.Read),
