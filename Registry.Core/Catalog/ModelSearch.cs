@@ -44,7 +44,7 @@ public sealed record ModelSearch
         Stage? wanted = null;
         if (!string.IsNullOrWhiteSpace(stage))
         {
-            wanted = Name<Stage>(stage);
+            wanted = Rules.ParseName<Stage>(stage);
             if (wanted is null or Catalog.Stage.None)
                 return Bad("stage", stage, "Staging, Production or Archived (models with at least one version in that stage)");
         }
@@ -53,11 +53,17 @@ public sealed record ModelSearch
         var high = Number("max", max, out var maxError);
         if (maxError is not null) return maxError;
         var onVersion = MetricVersion.Latest;
-        if (!string.IsNullOrWhiteSpace(on) && Name<MetricVersion>(on) is not { } parsedOn) return Bad("on", on, "latest or production");
-        else if (!string.IsNullOrWhiteSpace(on)) onVersion = Name<MetricVersion>(on)!.Value;
+        if (!string.IsNullOrWhiteSpace(on))
+        {
+            if (Rules.ParseName<MetricVersion>(on) is not { } parsedOn) return Bad("on", on, "latest or production");
+            onVersion = parsedOn;
+        }
         var by = ModelSort.Name;
-        if (!string.IsNullOrWhiteSpace(sort) && Name<ModelSort>(sort) is not { } parsedSort) return Bad("sort", sort, "name, updated or metric");
-        else if (!string.IsNullOrWhiteSpace(sort)) by = Name<ModelSort>(sort)!.Value;
+        if (!string.IsNullOrWhiteSpace(sort))
+        {
+            if (Rules.ParseName<ModelSort>(sort) is not { } parsedSort) return Bad("sort", sort, "name, updated or metric");
+            by = parsedSort;
+        }
         var descending = false;
         if (!string.IsNullOrWhiteSpace(order))
         {
@@ -85,20 +91,15 @@ public sealed record ModelSearch
         };
     }
 
-    private static T? Name<T>(string text) where T : struct, Enum =>
-        Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name ? Enum.Parse<T>(name) : null;
-
     private static double? Number(string field, string? text, out RegistryError? error)
     {
         error = null;
         if (string.IsNullOrWhiteSpace(text)) return null;
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
-        error = RegistryError.BadRequest($"Invalid {field}", $"{field}='{Shorten(text)}' is not a number; use e.g. {field}=0.9.");
+        error = RegistryError.BadRequest($"Invalid {field}", $"{field}='{Rules.Shorten(text)}' is not a number; use e.g. {field}=0.9.");
         return null;
     }
 
     private static RegistryError Bad(string field, string value, string accepted) =>
-        RegistryError.BadRequest($"Invalid {field}", $"{field}='{Shorten(value)}' is not understood; use {accepted}.");
-
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..37] + "...";
+        RegistryError.BadRequest($"Invalid {field}", $"{field}='{Rules.Shorten(value)}' is not understood; use {accepted}.");
 }

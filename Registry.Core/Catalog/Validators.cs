@@ -62,6 +62,12 @@ internal static class Rules
     }
 
     public static string Shorten(string s) => s.Length <= 40 ? s : s[..37] + "...";
+
+    /// <summary>Exactly one enum name, ignoring case: never a number, never "A, B" combined as flags.</summary>
+    public static T? ParseName<T>(string? text) where T : struct, Enum =>
+        Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text?.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name
+            ? Enum.Parse<T>(name)
+            : null;
 }
 
 public sealed class MetricInputValidator : AbstractValidator<MetricInput>

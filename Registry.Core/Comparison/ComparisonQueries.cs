@@ -86,7 +86,7 @@ public sealed class ComparisonQueries(IDbContextFactory<RegistryDbContext> dbFac
         {
             if (VersionRef.Parse(part) is not { } parsed)
                 return RegistryError.BadRequest("Invalid version reference",
-                    $"'{Shorten(part)}' is not a version reference; write model:version, such as fraud-detector:3, separated by commas.");
+                    $"'{Rules.Shorten(part)}' is not a version reference; write model:version, such as fraud-detector:3, separated by commas.");
             if (!refs.Any(r => string.Equals(r.Model, parsed.Model, StringComparison.OrdinalIgnoreCase) && r.Version == parsed.Version))
                 refs.Add(parsed);
         }
@@ -224,6 +224,4 @@ public sealed class ComparisonQueries(IDbContextFactory<RegistryDbContext> dbFac
             value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
-
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..37] + "...";
 }

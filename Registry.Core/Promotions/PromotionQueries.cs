@@ -25,7 +25,7 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         PromotionStatus? wanted = null;
         if (!string.IsNullOrWhiteSpace(status))
         {
-            wanted = PromotionService.ParseName<PromotionStatus>(status);
+            wanted = Rules.ParseName<PromotionStatus>(status);
             if (wanted is null)
                 return RegistryError.BadRequest("Invalid status",
                     $"status '{status}' is not a request status; use one of {string.Join(", ", Enum.GetNames<PromotionStatus>())}.");

@@ -359,15 +359,9 @@ public sealed class PromotionService(
         }
     }
 
-    /// <summary>Exactly one name, ignoring case (never numbers, never "Staging, Production" combined as flags).</summary>
-    internal static T? ParseName<T>(string? text) where T : struct, Enum =>
-        Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text?.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name
-            ? Enum.Parse<T>(name)
-            : null;
-
     public static Result<Stage> ParseTarget(string? text)
     {
-        if (ParseName<Stage>(text) is { } stage && stage != Stage.None)
+        if (Rules.ParseName<Stage>(text) is { } stage && stage != Stage.None)
             return stage;
         return RegistryError.Invalid("Invalid target stage",
             text is null ? "targetStage is needed: Staging, Production or Archived." : $"targetStage '{text}' is not a stage a version can move to; use Staging, Production or Archived.",
