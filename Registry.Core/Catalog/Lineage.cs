@@ -96,7 +96,7 @@ public sealed class LineageService(
         var d = depth ?? DefaultDepth;
         if (d is < 1 or > MaxDepth)
             return RegistryError.BadRequest("Invalid depth", $"depth must be between 1 and {MaxDepth}; got {d}.");
-        if (!Enum.TryParse<LineageDirection>(direction ?? "both", ignoreCase: true, out var dir) || int.TryParse(direction, out _))
+        if (Rules.ParseName<LineageDirection>(direction ?? "both") is not { } dir)
             return RegistryError.BadRequest("Invalid direction", $"direction is both, upstream or downstream; got '{direction}'.");
 
         var normalized = RegisteredModel.Normalize(model);

@@ -219,8 +219,8 @@ public sealed class ComparisonQueries(IDbContextFactory<RegistryDbContext> dbFac
     private static string Cell(string? value)
     {
         value ??= "";
-        // A leading = + - @ (or tab/CR) makes spreadsheets evaluate a cell; numbers are left as they are.
-        if (value.Length > 0 && "=+-@\t\r".Contains(value[0]) && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        // A leading = + - @ | (or tab/CR) makes spreadsheets evaluate a cell; numbers are left as they are.
+        if (value.Length > 0 && "=+-@|\t\r".Contains(value[0]) && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
             value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }

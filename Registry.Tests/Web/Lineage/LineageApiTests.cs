@@ -114,6 +114,7 @@ public class LineageApiTests : AppTests
     [InlineData("depth=two")]
     [InlineData("direction=sideways")]
     [InlineData("direction=1")]
+    [InlineData("direction=upstream,downstream")]
     public async Task Depth_and_direction_outside_their_range_are_refused(string query)
     {
         var problem = await (await Admin.GetAsync($"/api/v1/models/student/versions/1/lineage?{query}")).ProblemAsync(400);
