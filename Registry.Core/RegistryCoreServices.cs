@@ -73,6 +73,7 @@ public static class RegistryCoreServices
         services.AddScoped<Comparison.ComparisonQueries>();
         services.AddSingleton<ValidationSignal>();
         services.AddSingleton<ValidationQueue>();
+        services.AddSingleton<WriteUnit>();
         return services;
     }
 }

@@ -1,6 +1,4 @@
-using System.Buffers;
-using System.Security.Cryptography;
-using System.Text.RegularExpressions;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Registry.Core;
 using Registry.Core.Storage;
@@ -11,73 +9,27 @@ namespace Registry.Data;
 /// Artifacts as files under <c>artifacts/sha256/&lt;2 hex&gt;/&lt;64 hex&gt;</c>. Uploads are staged
 /// in <c>tmp/</c>, fsynced, and renamed into place, so a stored file is always complete.
 /// </summary>
-internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<FileSystemArtifactStore> logger) : IArtifactStore
+internal sealed class FileSystemArtifactStore(DataPaths paths, LocalStaging staging) : IArtifactStore, IArtifactMaintenance
 {
-    private const int ChunkSize = 1024 * 1024;
-
     public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.Temp);
-        var tempPath = Path.Combine(paths.Temp, $"upload-{Guid.NewGuid():N}.part");
-        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        ValueTask<int> receive = default;
-        var keep = false;
-        try
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long total = 0;
-            await using (var file = CreateTempFile(tempPath))
-            {
-                // Three things overlap: receiving the next chunk, writing this one, hashing this one.
-                var n = await ReadChunkAsync(content, current, cancellationToken);
-                while (n > 0)
-                {
-                    total += n;
-                    if (total > maxBytes)
-                        return new RegistryError(ErrorKind.TooLarge, "File too large",
-                            $"The file is larger than the limit of {ByteSize.Format(maxBytes)}. Raise Registry:Upload:MaxFileBytes on the server if models this large are expected.");
-                    receive = ReadChunkAsync(content, next, cancellationToken);
-                    await WriteAsync(file, current.AsMemory(0, n), cancellationToken);
-                    hash.AppendData(current, 0, n);
-                    n = await receive;
-                    receive = default;
-                    (current, next) = (next, current);
-                }
-                Flush(file);
-            }
-            keep = true;
-            return new FileStagedArtifact(tempPath, logger)
-            {
-                Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()),
-                SizeBytes = total,
-            };
-        }
-        finally
-        {
-            // A read still in flight writes into 'next': wait for it before the buffer goes back to the pool.
-            if (!receive.IsCompleted)
-            {
-                try { await receive; }
-                catch (Exception) { /* the failure being reported is the one that stopped the loop */ }
-            }
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
-            if (!keep) TryDelete(tempPath);
-        }
+        var staged = await staging.StageAsync(content, maxBytes, forward: null, cancellationToken);
+        return staged.IsSuccess ? staged.Value : staged.Error!;
     }
 
     public Task<string> CommitAsync(StagedArtifact staged, CancellationToken cancellationToken)
     {
-        var file = (FileStagedArtifact)staged;
-        var key = StorageKeyOf(staged.Sha256);
+        var file = (LocalStagedFile)staged;
+        var key = StorageKeys.Of(staged.Sha256);
         var target = Path.Combine(paths.Artifacts, key);
         var directory = Path.GetDirectoryName(target)!;
         try
         {
             Directory.CreateDirectory(directory);
             // Replacing an existing copy is atomic (readers keep the old one open) and heals a stored
-            // file that has rotted: the new bytes were just hashed and are known to be right.
+            // file that has rotted: the new bytes were just hashed and are known to be right. The
+            // moved file keeps the time it was written, which the garbage collector's grace period
+            // counts from.
             File.Move(file.Path, target, overwrite: true);
             Durability.FsyncDirectory(directory);
             Durability.FsyncDirectory(Path.GetDirectoryName(directory)!);
@@ -86,143 +38,76 @@ internal sealed partial class FileSystemArtifactStore(DataPaths paths, ILogger<F
         {
             throw new ArtifactStoreException("could not move the upload into the artifact store", ex);
         }
-        file.Committed = true;
         return Task.FromResult(key);
     }
 
-    public string LocalPath(string storageKey)
+    public Task<Stream?> OpenReadAsync(string storageKey, long offset, CancellationToken cancellationToken)
     {
-        if (!StorageKeyPattern().IsMatch(storageKey))
-            throw new ArgumentException($"'{storageKey}' is not a storage key of this store.", nameof(storageKey));
-        return Path.Combine(paths.Artifacts, storageKey);
-    }
-
-    public Stream? OpenRead(string storageKey)
-    {
-        var path = LocalPath(storageKey);
+        var path = PathOf(storageKey);
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
+            if (offset > 0) stream.Seek(offset, SeekOrigin.Begin);
+            return Task.FromResult<Stream?>(stream);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
+            return Task.FromResult<Stream?>(null);
         }
     }
 
-    /// <summary>Deletes leftovers of uploads that were in progress when the process stopped.</summary>
-    public int DeleteStaleTempFiles()
+    public Task<long?> GetSizeAsync(string storageKey, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(paths.Temp)) return 0;
-        var count = 0;
-        foreach (var path in Directory.EnumerateFiles(paths.Temp, "upload-*.part"))
-        {
-            TryDelete(path);
-            count++;
-        }
-        return count;
+        var file = new FileInfo(PathOf(storageKey));
+        return Task.FromResult(file.Exists ? file.Length : (long?)null);
     }
 
-    /// <summary>Deletes stored files that no catalogue row refers to (a crash between rename and commit).</summary>
-    public int DeleteOrphans(IReadOnlySet<string> knownKeys)
+    public Task DeleteAsync(string storageKey, CancellationToken cancellationToken)
     {
-        var root = Path.Combine(paths.Artifacts, "sha256");
-        if (!Directory.Exists(root)) return 0;
-        var count = 0;
-        foreach (var path in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var key = Path.GetRelativePath(paths.Artifacts, path).Replace(Path.DirectorySeparatorChar, '/');
-            if (knownKeys.Contains(key)) continue;
-            logger.LogWarning("Deleting {Key}: no version refers to it (left by an interrupted upload)", key);
-            TryDelete(path);
-            count++;
-        }
-        return count;
-    }
-
-    public static string StorageKeyOf(string sha256) => $"sha256/{sha256[..2]}/{sha256}";
-
-    private static FileStream CreateTempFile(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ArtifactStoreException("could not create a temporary file for the upload", ex);
-        }
-    }
-
-    private static async ValueTask WriteAsync(FileStream file, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        try
-        {
-            await file.WriteAsync(data, ct);
-        }
-        catch (IOException ex)
-        {
-            throw new ArtifactStoreException("could not write the upload to disk", ex);
-        }
-    }
-
-    private static void Flush(FileStream file)
-    {
-        try
-        {
-            file.Flush(flushToDisk: true);
-        }
-        catch (IOException ex)
-        {
-            throw new ArtifactStoreException("could not flush the upload to disk", ex);
-        }
-    }
-
-    private static async ValueTask<int> ReadChunkAsync(Stream content, byte[] buffer, CancellationToken ct) =>
-        await content.ReadAtLeastAsync(buffer.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
-
-    private void TryDelete(string path)
-    {
+        var path = PathOf(storageKey);
         try
         {
             File.Delete(path);
         }
-        catch (IOException ex)
+        catch (DirectoryNotFoundException)
         {
-            logger.LogWarning(ex, "Could not delete {Path}", path);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArtifactStoreException("could not delete a stored artifact", ex);
+        }
+        return Task.CompletedTask;
     }
 
-    [GeneratedRegex("^sha256/[0-9a-f]{2}/[0-9a-f]{64}$")]
-    private static partial Regex StorageKeyPattern();
-
-    private sealed class FileStagedArtifact(string path, ILogger logger) : StagedArtifact
+    /// <summary>The stored file itself: nothing is copied, so nothing is removed afterwards.</summary>
+    public Task<LocalArtifactCopy?> GetLocalCopyAsync(string storageKey, CancellationToken cancellationToken)
     {
-        public string Path { get; } = path;
+        var path = PathOf(storageKey);
+        return Task.FromResult(File.Exists(path) ? new LocalArtifactCopy(path) : null);
+    }
 
-        public bool Committed { get; set; }
-
-        public override Stream OpenRead() =>
-            new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-
-        public override ValueTask DisposeAsync()
+    public async IAsyncEnumerable<StoredObject> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var root = Path.Combine(paths.Artifacts, StorageKeys.Prefix);
+        if (!Directory.Exists(root)) yield break;
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories))
         {
-            if (Committed) return ValueTask.CompletedTask;
-            try
-            {
-                File.Delete(Path);
-            }
-            catch (IOException ex)
-            {
-                // Swept at the next start; the refusal the caller is reporting matters more.
-                logger.LogWarning(ex, "Could not delete the staged upload {Path}", Path);
-            }
-            return ValueTask.CompletedTask;
+            cancellationToken.ThrowIfCancellationRequested();
+            var key = Path.GetRelativePath(paths.Artifacts, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (!StorageKeys.IsKey(key)) continue;
+            yield return new StoredObject(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
         }
+        await Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> DeleteStaleStagingAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+        Task.FromResult(staging.DeleteStale(olderThan));
+
+    private string PathOf(string storageKey)
+    {
+        if (!StorageKeys.IsKey(storageKey))
+            throw new ArgumentException($"'{storageKey}' is not a storage key of this store.", nameof(storageKey));
+        return Path.Combine(paths.Artifacts, storageKey);
     }
 }

@@ -17,20 +17,3 @@ public sealed class SqliteRegistryDbContext(DbContextOptions<SqliteRegistryDbCon
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
 }
-
-internal sealed class SqliteDatabaseErrors : IDatabaseErrors
-{
-    private const int SqliteConstraint = 19;
-    private const int SqliteConstraintUnique = 2067;
-    private const int SqliteConstraintPrimaryKey = 1555;
-
-    public bool IsUniqueViolation(DbUpdateException exception) =>
-        exception.InnerException is SqliteException { SqliteErrorCode: SqliteConstraint } e &&
-        e.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
-
-    private const int SqliteBusy = 5;
-    private const int SqliteLocked = 6;
-
-    public bool IsBusy(Exception exception) =>
-        (exception as SqliteException ?? exception.InnerException as SqliteException) is { SqliteErrorCode: SqliteBusy or SqliteLocked };
-}

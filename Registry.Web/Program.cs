@@ -7,23 +7,30 @@ using Registry.Web.Security;
 if (RegistryCli.IsCommand(args)) return await RegistryCli.RunAsync(args);
 if (args is [CatalogueGenerator.Command, ..]) return await CatalogueGenerator.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(args);
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
 
-builder.Services
-    .AddRegistryCore()
-    .AddRegistryData()
-    .AddRegistryWeb();
+    builder.Services
+        .AddRegistryCore()
+        .AddRegistryProviders(builder.Configuration)
+        .AddRegistryWeb();
 
-var app = builder.Build();
+    var app = builder.Build();
 
-await app.Services.InitializeRegistryDataAsync();
-await AdminAccount.EnsureAsync(app.Services);
+    await app.Services.InitializeRegistryDataAsync();
+    await AdminAccount.EnsureAsync(app.Services);
 
-app.UseRegistryWeb();
-app.PrintWelcomeOnStart();
+    app.UseRegistryWeb();
+    app.PrintWelcomeOnStart();
 
-await app.RunAsync();
-return 0;
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (StartupProblems.Describe(ex) is { } problem)
+{
+    return StartupProblems.Report(problem);
+}
 
 /// <summary>The entry point, visible to WebApplicationFactory in tests.</summary>
 public partial class Program;

@@ -19,6 +19,7 @@ public sealed class CatalogCommands(
     IDbContextFactory<RegistryDbContext> dbFactory,
     IArtifactStore artifacts,
     IDatabaseErrors databaseErrors,
+    WriteUnit writes,
     TimeProvider clock,
     CatalogQueries queries,
     IValidator<VersionMetadata> metadataValidator,
@@ -116,7 +117,12 @@ public sealed class CatalogCommands(
 
         // From here the bytes are stored: finish the registration even if the client goes away, so
         // that an acknowledged-looking upload never leaves a file without its row.
-        var number = await InsertVersionWithRetryAsync(modelName, metadata, staged, storageKey, signature, parents.Value, referenceRows, actor);
+        // Writes are serialised; a concurrent upload that still creates the same model or artifact row
+        // first (a unique index) makes the write unit run the insert again, and then it finds the row.
+        var inserted = await writes.RunAsync((db, c) => InsertVersionAsync(db, modelName, metadata, staged, storageKey, signature, parents.Value, referenceRows, actor, c),
+            $"Registering {modelName} collided with concurrent uploads; nothing was registered. Retry the upload", CancellationToken.None);
+        if (!inserted.IsSuccess) return inserted.Error!;
+        var number = inserted.Value;
         logger.LogInformation("Registered {Model} v{Version} ({Sha256}, {Size} bytes, {References} reference tensors) for {Actor}",
             modelName, number, staged.Sha256, staged.SizeBytes, referenceRows.Count, actor.AuditName);
         validationSignal.Notify(modelName, number);
@@ -154,31 +160,10 @@ public sealed class CatalogCommands(
         return result;
     }
 
-    private async Task<int> InsertVersionWithRetryAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
-        ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
-        IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, Actor actor)
-    {
-        // Writes are serialised (SQLite takes the write lock at BEGIN IMMEDIATE); on a server database a
-        // concurrent upload may create the same model or artifact row first, and a retry then finds it.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await InsertVersionAsync(modelName, metadata, staged, storageKey, signature, parents, references, actor, CancellationToken.None);
-            }
-            catch (DbUpdateException ex) when (attempt < 3 && databaseErrors.IsUniqueViolation(ex))
-            {
-                logger.LogDebug(ex, "Concurrent insert for {Model}; retrying", modelName);
-            }
-        }
-    }
-
-    private async Task<int> InsertVersionAsync(string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
+    private async Task<Result<int>> InsertVersionAsync(RegistryDbContext db, string modelName, VersionMetadata metadata, StagedArtifact staged, string storageKey,
         ModelSignature signature, IReadOnlyList<(long Id, ParentInput Input)> parents,
         IReadOnlyList<(ReferenceKind Kind, int Position, string Name, StagedArtifact File, string Key)> references, Actor actor, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = clock.GetUtcNow();
         var normalized = RegisteredModel.Normalize(modelName);
 
@@ -232,8 +217,6 @@ public sealed class CatalogCommands(
         // One request, one event: a model created by its first upload is part of that event.
         db.Record(now, actor, "version.created", $"version:{model.Name}/{number}",
             after: new { version = number, sha256 = staged.Sha256, sizeBytes = staged.SizeBytes, stage = Stage.None.ToString(), modelCreated });
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return number;
     }
 

@@ -19,7 +19,7 @@ namespace Registry.Core.Promotions;
 /// </summary>
 public sealed class PromotionService(
     IDbContextFactory<RegistryDbContext> dbFactory,
-    IDatabaseErrors databaseErrors,
+    WriteUnit writes,
     TimeProvider clock,
     AccessGuard guard,
     IOptions<PromotionOptions> options,
@@ -29,7 +29,6 @@ public sealed class PromotionService(
     ILogger<PromotionService> logger)
 {
     public const int MaxCommentLength = 2000;
-    private const int MaxAttempts = 5;
 
     private PromotionPolicy DefaultPolicy => options.Value.DefaultPolicy;
 
@@ -322,42 +321,11 @@ public sealed class PromotionService(
         request.CloseComment = Trimmed(comment);
     }
 
-    /// <summary>
-    /// Runs work in a short write transaction and commits it when it succeeds. A conflict with a
-    /// concurrent change (a stage that moved, a production slot taken, a vote cast twice) runs the
-    /// work again from the start, on what the database now holds.
-    /// </summary>
-    private async Task<Result<T>> InTransactionAsync<T>(Func<RegistryDbContext, Task<Result<T>>> work, CancellationToken ct,
-        Func<T, bool>? saveOnSuccess = null)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var db = await dbFactory.CreateDbContextAsync(ct);
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var result = await work(db);
-                if (result.IsSuccess && (saveOnSuccess?.Invoke(result.Value) ?? true))
-                {
-                    await db.SaveChangesAsync(ct);
-                    await tx.CommitAsync(ct);
-                }
-                return result;
-            }
-            catch (Exception ex) when (databaseErrors.IsBusy(ex))
-            {
-                return new RegistryError(ErrorKind.Conflict, "Registry busy",
-                    "The registry's database stayed busy with other changes for too long; nothing was changed. Retry in a moment.");
-            }
-            catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || databaseErrors.IsUniqueViolation(ex))
-            {
-                if (attempt >= MaxAttempts)
-                    return new RegistryError(ErrorKind.Conflict, "Changed concurrently",
-                        $"The model's stages changed while this was being applied, {attempt} times in a row. Look at the request again and retry.");
-                logger.LogDebug(ex, "Promotion conflict on attempt {Attempt}; evaluating again", attempt);
-            }
-        }
-    }
+    /// <summary>Runs promotion work in the write unit; a conflict runs it again on what the database now holds.</summary>
+    private Task<Result<T>> InTransactionAsync<T>(Func<RegistryDbContext, Task<Result<T>>> work, CancellationToken ct,
+        Func<T, bool>? saveOnSuccess = null) =>
+        writes.RunAsync((db, _) => work(db),
+            "The model's stages changed while this was being applied, again and again. Look at the request again and retry", ct, saveOnSuccess);
 
     public static Result<Stage> ParseTarget(string? text)
     {

@@ -194,20 +194,20 @@ public static class VersionsApi
         var a = location.Value;
 
         var logger = loggers.CreateLogger(typeof(VersionsApi));
-        var stream = store.OpenRead(a.StorageKey);
-        if (stream is null)
+        var stored = await store.GetSizeAsync(a.StorageKey, ct);
+        if (stored is null)
         {
             logger.LogError("Artifact {Key} of {Model} v{Version} is missing from storage", a.StorageKey, a.Model, a.Version);
             return Problems.ServerError("Artifact missing",
                 $"The bytes of {a.Model} v{a.Version} (sha256 {a.Sha256}) are missing from the artifact store. An operator should restore them from backup.");
         }
-        if (stream.Length is var actual && actual != a.SizeBytes)
+        if (stored != a.SizeBytes)
         {
-            await stream.DisposeAsync();
-            logger.LogError("Artifact {Key} has {Actual} bytes, expected {Expected}", a.StorageKey, actual, a.SizeBytes);
+            logger.LogError("Artifact {Key} has {Actual} bytes, expected {Expected}", a.StorageKey, stored, a.SizeBytes);
             return Problems.ServerError("Artifact corrupt",
                 $"The stored bytes of {a.Model} v{a.Version} do not match their recorded size. An operator should restore them from backup.");
         }
+        var stream = new ArtifactReadStream(store, a.StorageKey, a.SizeBytes);
 
         // A whole-file download is re-hashed as it is sent; a mismatch aborts the response so that a
         // client never receives corrupted bytes that look complete. A served range seeks away from the

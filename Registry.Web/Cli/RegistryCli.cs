@@ -38,10 +38,20 @@ public static class RegistryCli
 
         var builder = WebApplication.CreateSlimBuilder(configuration.ToArray());
         builder.Logging.ClearProviders();
-        builder.Services.AddRegistryCore().AddRegistryData();
-        await using var app = builder.Build();
-        await app.Services.InitializeRegistryDataAsync();
+        WebApplication app;
+        try
+        {
+            builder.Services.AddRegistryCore().AddRegistryProviders(builder.Configuration);
+            app = builder.Build();
+            // Migrations and checks only: a command never sweeps, because a server may be running on the same data.
+            await app.Services.InitializeRegistryDataAsync();
+        }
+        catch (Exception ex) when (StartupProblems.Describe(ex) is { } problem)
+        {
+            return StartupProblems.Report(problem);
+        }
 
+        await using var _ = app;
         await using var scope = app.Services.CreateAsyncScope();
         var user = await scope.ServiceProvider.GetRequiredService<UserManager<RegistryUser>>().FindByNameAsync(userName);
         if (user is null || user.Disabled)

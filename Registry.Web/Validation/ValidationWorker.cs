@@ -74,7 +74,17 @@ internal sealed class ValidationWorker(
         logger.LogInformation("Validating {Model} v{Version} (run {Run}, attempt {Attempt})", claim.Model, claim.Version, claim.RunId, claim.Attempt);
         try
         {
-            var outcome = await runner.RunAsync(JobFor(claim), c => queue.RenewAsync(claim, c), ct);
+            // A remote store's bytes are copied to this machine for the sandbox's run only.
+            var copies = new List<LocalArtifactCopy>();
+            ValidationOutcome outcome;
+            try
+            {
+                outcome = await runner.RunAsync(await JobForAsync(claim, copies, ct), c => queue.RenewAsync(claim, c), ct);
+            }
+            finally
+            {
+                foreach (var copy in copies) await copy.DisposeAsync();
+            }
             if (await queue.CompleteAsync(claim, outcome, CancellationToken.None))
                 logger.LogInformation("Validated {Model} v{Version}: {Summary}", claim.Model, claim.Version, outcome.Summary);
         }
@@ -94,10 +104,21 @@ internal sealed class ValidationWorker(
         }
     }
 
-    private SandboxJob JobFor(ValidationClaim claim) => new(
-        store.LocalPath(claim.ModelStorageKey),
-        claim.References.Where(r => r.Kind == ReferenceKind.Input).Select(r => new ReferenceFile(r.Name, store.LocalPath(r.StorageKey))).ToList(),
-        claim.References.Where(r => r.Kind == ReferenceKind.Output).Select(r => new ReferenceFile(r.Name, store.LocalPath(r.StorageKey))).ToList(),
-        claim.SmokeTestShapes,
-        options.Value.ToLimits());
+    private async Task<SandboxJob> JobForAsync(ValidationClaim claim, List<LocalArtifactCopy> copies, CancellationToken ct)
+    {
+        async Task<string> LocalAsync(string storageKey)
+        {
+            var copy = await store.GetLocalCopyAsync(storageKey, ct)
+                ?? throw new SandboxUnavailableException($"the stored bytes {storageKey} are missing from the artifact store");
+            copies.Add(copy);
+            return copy.Path;
+        }
+
+        var model = await LocalAsync(claim.ModelStorageKey);
+        var inputs = new List<ReferenceFile>();
+        var outputs = new List<ReferenceFile>();
+        foreach (var r in claim.References)
+            (r.Kind == ReferenceKind.Input ? inputs : outputs).Add(new ReferenceFile(r.Name, await LocalAsync(r.StorageKey)));
+        return new SandboxJob(model, inputs, outputs, claim.SmokeTestShapes, options.Value.ToLimits());
+    }
 }

@@ -1,0 +1,48 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Registry.Core;
+using Registry.Core.Persistence;
+
+namespace Registry.Data.PostgreSql;
+
+public static class RegistryPostgreSqlServices
+{
+    /// <summary>
+    /// The catalogue in PostgreSQL (<c>Registry:Database:Provider=PostgreSql</c>), at
+    /// <c>Registry:Database:ConnectionString</c>. Writes are serialised by an advisory lock.
+    /// </summary>
+    public static IServiceCollection AddRegistryPostgreSql(this IServiceCollection services)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Registry:Database:ConnectionString is required with Registry:Database:Provider=PostgreSql (for example Host=db;Database=registry;Username=registry;Password=…).")
+            .Validate(o => IsReadable(o.ConnectionString),
+                "Registry:Database:ConnectionString is not a PostgreSQL connection string (keys such as Host, Port, Database, Username, Password separated by ';').")
+            .ValidateOnStart();
+        services.AddSingleton<SerialisedWrites>();
+        services.AddDbContextFactory<PostgreSqlRegistryDbContext>((sp, options) => options
+            .UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, npgsql => npgsql
+                .MigrationsAssembly(PostgreSqlRegistryDbContext.MigrationsAssembly)
+                .UseQuerySplittingBehavior(QuerySplittingBehavior.SplitQuery))
+            .AddInterceptors(sp.GetRequiredService<SerialisedWrites>()));
+        services.AddRegistryDbContext<PostgreSqlRegistryDbContext>();
+        services.AddSingleton<IDatabaseErrors, PostgreSqlDatabaseErrors>();
+        services.AddSingleton<IStartupCheck, PostgreSqlStartup>();
+        return services;
+    }
+
+    private static bool IsReadable(string? connectionString)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
