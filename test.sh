@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test of Registry: unit, API, component (bUnit) and browser (Playwright).
-# Installs what the tests need when it is missing (Debian's chromium for the browser tests),
-# then prints a last line "N passed, N failed, N skipped" taken from the test results.
-# Extra arguments go to `dotnet test` (for example --filter "FullyQualifiedName~Api").
+# Runs every test of Registry (unit, API, component, browser, real-process and multi-instance) on
+# both back-ends: first on SQLite with the file system (the embedded default), then the registry's
+# tests again on PostgreSQL with an S3-compatible store. Installs and starts what the tests need
+# when it is missing: Debian's chromium for the browser tests, PostgreSQL 15 and s3rver on loopback
+# in a temporary folder (scripts/test-services.sh), stopped again at the end. The last line is
+# "N passed, N failed, N skipped", summed from the test results of both passes.
+# Extra arguments go to both `dotnet test` passes (a --filter given here replaces the pass's own).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,17 +21,33 @@ if [ ! -d ../shared/testdata/onnx-backend ]; then
   echo "test.sh: ../shared/testdata/onnx-backend is missing; the tests that use real ONNX models will fail and say so." >&2
 fi
 
+source scripts/test-services.sh
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+trap 'services_stop; rm -rf "$results"' EXIT
+services_start
 
-set +e
-dotnet test Registry.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" "$@"
-status=$?
-set -e
+dotnet build Registry.sln -nologo -v quiet
+status=0
+run_pass() { # name, filter, then the extra arguments
+  local name="$1" filter=(); [ -z "$2" ] || filter=(--filter "$2"); shift 2
+  echo "test.sh: pass '$name'"
+  set +e
+  dotnet test Registry.sln --no-build --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results/$name" "${filter[@]}" "$@"
+  local code=$?
+  set -e
+  [ "$code" -eq 0 ] || status=$code
+}
 
-# Sum the counters of every results file (one per test project).
-summary="$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+# Everything on the embedded default, including the tests that need the servers themselves (the S3
+# store, several instances on one PostgreSQL database).
+REGISTRY_TEST_BACKEND=Sqlite run_pass sqlite "" "$@"
+# Every test of the registry again on PostgreSQL and S3 (the pure parsing and sandbox unit tests
+# have no back-end and ran above).
+REGISTRY_TEST_BACKEND=PostgreSqlS3 run_pass postgresql-s3 "FullyQualifiedName~Registry.Tests.Web&Backend!=SqliteOnly&Backend!=ServersOnly" "$@"
+
+# Sum the counters of every results file (one per project and pass).
+summary="$(find "$results" -name '*.trx' -exec cat {} + 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }
   END { printf "%d passed, %d failed, %d skipped\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"] }')"
 [ -n "$summary" ] || summary="0 passed, 0 failed, 0 skipped"

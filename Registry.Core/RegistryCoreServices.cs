@@ -62,6 +62,7 @@ public static class RegistryCoreServices
             .Validate(o => o.SweepSeconds > 0, "Registry:Promotion:SweepSeconds must be positive.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PromotionOptions>, PromotionOptionsValidation>();
+        services.TryAddSingleton<IChangeSignal, InProcessChangeSignal>();
         services.AddSingleton<PromotionSignal>();
         services.AddScoped<PromotionQueries>();
         services.AddScoped<PromotionService>();

@@ -30,6 +30,10 @@ public static class RegistryPostgreSqlServices
         services.AddRegistryDbContext<PostgreSqlRegistryDbContext>();
         services.AddSingleton<IDatabaseErrors, PostgreSqlDatabaseErrors>();
         services.AddSingleton<IStartupCheck, PostgreSqlStartup>();
+        // Several instances share the database: workers and pages hear of each other's changes.
+        services.AddSingleton<PostgreSqlChangeSignal>();
+        services.AddSingleton<IChangeSignal>(sp => sp.GetRequiredService<PostgreSqlChangeSignal>());
+        services.AddHostedService(sp => sp.GetRequiredService<PostgreSqlChangeSignal>());
         return services;
     }
 

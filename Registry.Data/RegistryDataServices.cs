@@ -26,6 +26,11 @@ public static class RegistryDataServices
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton(sp => new DataPaths(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<LocalStaging>();
+        services.AddOptions<GarbageCollectionOptions>().BindConfiguration(GarbageCollectionOptions.Section)
+            .Validate(o => o.GraceMinutes >= 0, "Registry:GarbageCollection:GraceMinutes must not be negative.")
+            .Validate(o => o.IntervalMinutes > 0, "Registry:GarbageCollection:IntervalMinutes must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<GarbageCollector>();
         return services;
     }
 

@@ -27,7 +27,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (StartupProblems.Describe(ex) is { } problem)
+catch (Exception ex) when (StartupProblems.IsEntryPoint && StartupProblems.Describe(ex) is { } problem)
 {
     return StartupProblems.Report(problem);
 }

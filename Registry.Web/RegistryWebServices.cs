@@ -33,16 +33,17 @@ public static class RegistryWebServices
             return Task.CompletedTask;
         }));
 
-        // Keys that protect circuits and antiforgery tokens live in the data folder, so a restart
-        // does not invalidate open pages.
+        // Keys that protect cookies, circuits and antiforgery tokens live in the database: a restart
+        // does not invalidate open pages, and every instance accepts what another one made.
         services.AddDataProtection().SetApplicationName("Registry");
-        services.AddOptions<KeyManagementOptions>().Configure<DataPaths, ILoggerFactory>((options, paths, loggers) =>
-            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(paths.Root, "keys")), loggers));
+        services.AddSingleton<DatabaseKeyRepository>();
+        services.AddOptions<KeyManagementOptions>().Configure<DatabaseKeyRepository>((options, keys) => options.XmlRepository = keys);
 
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<Markdown.MarkdownRenderer>();
         services.AddHostedService<ValidationWorker>();
         services.AddHostedService<Promotions.PromotionWorker>();
+        services.AddHostedService<Housekeeping.GarbageCollectionWorker>();
 
         AddAccess(services);
 

@@ -15,6 +15,12 @@ public static class StartupProblems
         _ => null,
     };
 
+    /// <summary>
+    /// True when this program is the process (not hosted by a test factory, which must see the
+    /// exception itself): only then is a problem reported as a message and an exit code.
+    /// </summary>
+    public static bool IsEntryPoint => System.Reflection.Assembly.GetEntryAssembly() == typeof(StartupProblems).Assembly;
+
     /// <summary>Prints the problem to standard error and returns the exit code 2.</summary>
     public static int Report(string problem)
     {

@@ -286,3 +286,12 @@ internal sealed class ModelPolicyConfiguration : IEntityTypeConfiguration<ModelP
         b.Property(p => p.UpdatedBy).HasMaxLength(MetadataLimits.ActorLength);
     }
 }
+
+internal sealed class ProtectionKeyConfiguration : IEntityTypeConfiguration<Access.ProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<Access.ProtectionKey> b)
+    {
+        b.ToTable("ProtectionKeys");
+        b.Property(x => x.FriendlyName).HasMaxLength(200);
+    }
+}

@@ -29,6 +29,7 @@ public class RegistryDbContext(DbContextOptions options) : IdentityUserContext<R
     public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
     public DbSet<ModelHistoryEntry> ModelHistory => Set<ModelHistoryEntry>();
     public DbSet<ModelPolicy> ModelPolicies => Set<ModelPolicy>();
+    public DbSet<ProtectionKey> ProtectionKeys => Set<ProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -347,22 +347,28 @@ public sealed class PromotionService(
 
 /// <summary>
 /// Tells open pages that promotions, stages or aliases of a model changed, and wakes the worker that
-/// applies requests that became ready.
+/// applies requests that became ready, on every instance (through the <see cref="IChangeSignal"/>).
 /// </summary>
 public sealed class PromotionSignal
 {
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly IChangeSignal _changes;
+
+    public PromotionSignal(IChangeSignal changes)
+    {
+        _changes = changes;
+        changes.Received += OnReceived;
+    }
 
     /// <summary>Raised with the model's name ("" when it is not known).</summary>
     public event Action<string>? Changed;
 
-    public void Announce(string model)
-    {
-        if (_wake.CurrentCount < 64) _wake.Release();
-        Changed?.Invoke(model);
-    }
+    public void Announce(string model) => _changes.Publish(new ChangeNotice(ChangeTopics.PromotionChanged, model, 0));
 
-    /// <summary>Wakes the worker only (news that may make a request ready: a validation finished, a metric was logged).</summary>
+    /// <summary>
+    /// Wakes this instance's worker only (news that may make a request ready: a validation finished, a
+    /// metric was logged). Its sweep reads the database, so one instance's worker covers them all.
+    /// </summary>
     public void Nudge()
     {
         if (_wake.CurrentCount < 64) _wake.Release();
@@ -374,5 +380,12 @@ public sealed class PromotionSignal
         var woken = await _wake.WaitAsync(timeout, ct);
         while (_wake.CurrentCount > 0 && _wake.Wait(0, CancellationToken.None)) { }
         return woken;
+    }
+
+    private void OnReceived(ChangeNotice notice)
+    {
+        if (notice.Topic is not (ChangeTopics.PromotionChanged or ChangeTopics.Resync)) return;
+        Nudge();
+        Changed?.Invoke(notice.Model ?? "");
     }
 }

@@ -292,25 +292,35 @@ public sealed record ValidationView(
 
 /// <summary>
 /// Wakes idle validation workers when work arrives and tells open pages when a version's validation
-/// changed, so that neither has to poll often.
+/// changed, so that neither has to poll often. News travels through the <see cref="IChangeSignal"/>,
+/// so that a worker or a page of another instance hears of it too.
 /// </summary>
 public sealed class ValidationSignal
 {
     private readonly SemaphoreSlim _work = new(0, int.MaxValue);
+    private readonly IChangeSignal _changes;
+
+    public ValidationSignal(IChangeSignal changes)
+    {
+        _changes = changes;
+        changes.Received += OnReceived;
+    }
 
     /// <summary>Raised with (model, version) when a run of that version changes state; model is null for "something changed".</summary>
     public event Action<string?, int>? Changed;
 
     /// <summary>New or returned work, and a changed run: wakes a worker and tells the pages.</summary>
-    public void Notify(string? model, int version)
-    {
-        if (_work.CurrentCount < 64) _work.Release();
-        Announce(model, version);
-    }
+    public void Notify(string? model, int version) => _changes.Publish(new ChangeNotice(ChangeTopics.ValidationWork, model, version));
 
     /// <summary>A run changed state; tells the pages only.</summary>
-    public void Announce(string? model, int version) => Changed?.Invoke(model, version);
+    public void Announce(string? model, int version) => _changes.Publish(new ChangeNotice(ChangeTopics.ValidationChanged, model, version));
 
     /// <summary>Waits until work may be available, or the timeout passes.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _work.WaitAsync(timeout, ct);
+
+    private void OnReceived(ChangeNotice notice)
+    {
+        if (notice.Topic is ChangeTopics.ValidationWork or ChangeTopics.Resync && _work.CurrentCount < 64) _work.Release();
+        if (notice.Topic is ChangeTopics.ValidationWork or ChangeTopics.ValidationChanged or ChangeTopics.Resync) Changed?.Invoke(notice.Model, notice.Version);
+    }
 }

@@ -11,6 +11,7 @@ using Registry.Core;
 using Registry.Core.Catalog;
 using Registry.Core.Storage;
 using Registry.Data;
+using Registry.Web;
 
 namespace Registry.Tests.Support;
 
@@ -27,13 +28,13 @@ public abstract class ComponentTestBase : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Registry:Storage:DataDirectory"] = _dataDirectory })
-            .Build();
+        var settings = TestBackend.SettingsFor(_dataDirectory).ToDictionary(s => s.Key, s => (string?)s.Value);
+        settings["Registry:Storage:DataDirectory"] = _dataDirectory;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         Context.Services.AddSingleton<IConfiguration>(configuration);
         Context.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         Context.Services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        Context.Services.AddRegistryCore().AddRegistryData();
+        Context.Services.AddRegistryCore().AddRegistryProviders(configuration);
         Context.Services.AddMudServices();
         Context.Services.AddScoped<Registry.Web.Security.CircuitActor>();
         Context.Services.AddSingleton<Registry.Web.Markdown.MarkdownRenderer>();
@@ -81,6 +82,7 @@ public abstract class ComponentTestBase : IAsyncLifetime
     {
         await Context.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (TestBackend.UsesPostgreSql) await TestBackend.DropAsync(_dataDirectory);
         try { Directory.Delete(_dataDirectory, recursive: true); }
         catch (DirectoryNotFoundException) { }
     }

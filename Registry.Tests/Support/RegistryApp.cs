@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Registry.Core.Persistence;
+using Registry.Core.Storage;
 
 namespace Registry.Tests.Support;
 
@@ -32,11 +33,15 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
             ["Registry:Validation:Enabled"] = "false",
             ["Registry:Admin:InitialPassword"] = AdminPassword,
         };
+        foreach (var (key, value) in TestBackend.SettingsFor(DataDirectory)) _settings[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
         _settings["Registry:Storage:DataDirectory"] = DataDirectory;
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The settings this registry runs with: the back-end's, the test's, the data folder.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     /// <summary>The first admin's password in tests (set through configuration, so no forced change).</summary>
     public const string AdminPassword = "admin-password-for-tests";
@@ -137,21 +142,43 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
             metrics = await db.Metrics.CountAsync(),
             parents = await db.VersionParents.CountAsync(),
             audit = await db.AuditEvents.CountAsync(),
-            tags = await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS Value FROM ModelTags").SingleAsync()
-                + await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS Value FROM VersionTags").SingleAsync(),
-            datasets = await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS Value FROM VersionDatasets").SingleAsync(),
+            tags = await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM \"ModelTags\"").SingleAsync()
+                + await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM \"VersionTags\"").SingleAsync(),
+            datasets = await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM \"VersionDatasets\"").SingleAsync(),
         });
         var files = Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(DataDirectory, f))
             .Where(f => !f.StartsWith("registry.db", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
             .Select(f => $"{f} ({new FileInfo(Path.Combine(DataDirectory, f)).Length})");
-        return JsonSerializer.Serialize(counts) + "\n" + string.Join("\n", files);
+        var stored = (await StoredObjectsAsync()).Select(o => $"stored {o.StorageKey} ({o.SizeBytes})");
+        return JsonSerializer.Serialize(counts) + "\n" + string.Join("\n", files.Concat(stored).Order(StringComparer.Ordinal));
     }
 
-    public IEnumerable<string> ArtifactFiles() =>
-        Directory.EnumerateFiles(Path.Combine(DataDirectory, "artifacts"), "*", SearchOption.AllDirectories);
+    /// <summary>What the artifact store holds, whichever store it is.</summary>
+    public async Task<IReadOnlyList<StoredObject>> StoredObjectsAsync()
+    {
+        var list = new List<StoredObject>();
+        await foreach (var o in Services.GetRequiredService<IArtifactMaintenance>().ListAsync(CancellationToken.None)) list.Add(o);
+        return list;
+    }
 
+    /// <summary>The storage keys the artifact store holds.</summary>
+    public async Task<IReadOnlyList<string>> StoredKeysAsync() => (await StoredObjectsAsync()).Select(o => o.StorageKey).ToList();
+
+    /// <summary>Replaces stored bytes behind the registry's back, as rot or tampering would.</summary>
+    public async Task OverwriteStoredAsync(string storageKey, byte[] bytes)
+    {
+        if (TestBackend.UsesServers)
+        {
+            throw new NotSupportedException("S3-MERGE");
+        }
+        else
+        {
+            await File.WriteAllBytesAsync(Path.Combine(DataDirectory, "artifacts", storageKey), bytes);
+        }
+    }
+
+    /// <summary>Uploads being received and local copies: the data folder's tmp/, on every back-end.</summary>
     public IEnumerable<string> TempFiles() =>
         Directory.Exists(Path.Combine(DataDirectory, "tmp"))
             ? Directory.EnumerateFiles(Path.Combine(DataDirectory, "tmp"))
@@ -163,6 +190,7 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
         // Pooled connections keep the database open after the host is gone.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (!_ownsDataDirectory) return;
+        if (TestBackend.UsesPostgreSql) await TestBackend.DropAsync(DataDirectory);
         try { Directory.Delete(DataDirectory, recursive: true); }
         catch (DirectoryNotFoundException) { }
     }

@@ -31,19 +31,23 @@ public sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in TestBackend.SettingsFor(dataDirectory).Where(b => !settings.ContainsKey(b.Key))) info.ArgumentList.Add($"--{key}={value}");
         foreach (var (key, value) in settings) info.ArgumentList.Add($"--{key}={value}");
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null && errors.Count < 200) errors.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var probe = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 150; i++)
+        // A loaded 2-core machine (a build beside the tests) can take long to start a server: wait up to 90 s.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (started.Elapsed < TimeSpan.FromSeconds(90))
         {
-            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode} during start-up");
+            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode} during start-up: {string.Join("\n", errors)}");
             try
             {
                 if ((int)(await probe.GetAsync("/api/v1/models")).StatusCode < 500) return server;
@@ -53,7 +57,7 @@ public sealed class ServerProcess : IDisposable
             await Task.Delay(100);
         }
         server.Dispose();
-        throw new TimeoutException("the server did not answer within 15 s");
+        throw new TimeoutException("the server did not answer within 90 s");
     }
 
     /// <summary>A client that sends <paramref name="apiKey"/> when given.</summary>
@@ -75,6 +79,11 @@ public sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // A command on a data folder works on that registry's back-end as well.
+        const string dataArgument = "--Registry:Storage:DataDirectory=";
+        if (args.FirstOrDefault(a => a.StartsWith(dataArgument, StringComparison.Ordinal)) is { } data)
+            foreach (var (key, value) in TestBackend.SettingsFor(data[dataArgument.Length..]))
+                if (!args.Any(a => a.StartsWith($"--{key}=", StringComparison.Ordinal))) info.ArgumentList.Add($"--{key}={value}");
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

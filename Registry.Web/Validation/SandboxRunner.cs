@@ -32,7 +32,7 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
     {
         var o = options.Value;
         var sandbox = SandboxPath();
-        var workDir = Path.Combine(paths.Root, "sandbox", Guid.NewGuid().ToString("N"));
+        var workDir = Path.Combine(paths.Sandboxes, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(workDir);
         try
         {

@@ -64,15 +64,15 @@ public class AuditTests : AppTests
         Assert.Equal(events.Count, intact.GetProperty("checked").GetInt32());
 
         var victim = events[2].Id;
-        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = 'mallory' WHERE Id = {victim}"));
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE \"AuditEvents\" SET \"Actor\" = 'mallory' WHERE \"Id\" = {victim}"));
         var altered = await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
         Assert.False(altered.GetProperty("intact").GetBoolean());
         Assert.Equal(victim, altered.GetProperty("brokenAt").GetInt64());
         Assert.Contains("altered", altered.GetProperty("problem").GetString());
 
-        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE AuditEvents SET Actor = {events[2].Actor} WHERE Id = {victim}"));
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE \"AuditEvents\" SET \"Actor\" = {events[2].Actor} WHERE \"Id\" = {victim}"));
         var removed = events[3].Id;
-        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"DELETE FROM AuditEvents WHERE Id = {removed}"));
+        await App.DbAsync(db => db.Database.ExecuteSqlAsync($"DELETE FROM \"AuditEvents\" WHERE \"Id\" = {removed}"));
         var gap = await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync();
         Assert.Equal(events[4].Id, gap.GetProperty("brokenAt").GetInt64());
         Assert.Contains("removed, inserted or reordered", gap.GetProperty("problem").GetString());

@@ -153,10 +153,10 @@ public class CatalogApiTests : AppTests
     {
         var bytes = OnnxModels.Linear(32, 32);
         (await Admin.UploadAsync("m", bytes)).EnsureSuccessStatusCode();
-        var stored = Assert.Single(App.ArtifactFiles());
+        var stored = Assert.Single(await App.StoredKeysAsync());
         var corrupted = bytes.ToArray();
         corrupted[^1] ^= 0xFF;
-        File.WriteAllBytes(stored, corrupted);
+        await App.OverwriteStoredAsync(stored, corrupted);
 
         var failed = false;
         try
@@ -171,7 +171,7 @@ public class CatalogApiTests : AppTests
         }
         Assert.True(failed, "a corrupted artifact was served as a complete download");
 
-        File.WriteAllBytes(stored, bytes[..100]);
+        await App.OverwriteStoredAsync(stored, bytes[..100]);
         var truncatedResponse = await Admin.GetAsync("/api/v1/models/m/versions/1/artifact");
         var truncated = await truncatedResponse.ProblemAsync(500);
         Assert.Contains("do not match their recorded size", truncated.GetProperty("detail").GetString());

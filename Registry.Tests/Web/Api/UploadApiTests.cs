@@ -93,9 +93,9 @@ public class UploadApiTests : AppTests
         Assert.Equal([1, 2], new[] { first.GetProperty("version").GetInt32(), second.GetProperty("version").GetInt32() });
         Assert.Equal(first.GetProperty("sha256").GetString(), second.GetProperty("sha256").GetString());
         Assert.Equal(1, other.GetProperty("version").GetInt32());
-        var stored = Assert.Single(App.ArtifactFiles());
+        var stored = Assert.Single(await App.StoredKeysAsync());
         var sha = first.GetProperty("sha256").GetString()!;
-        Assert.EndsWith(Path.Combine("artifacts", "sha256", sha[..2], sha), stored);
+        Assert.Equal($"sha256/{sha[..2]}/{sha}", stored);
         Assert.Equal(1, await App.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
         Assert.Empty(App.TempFiles());
     }
@@ -113,7 +113,7 @@ public class UploadApiTests : AppTests
         Assert.Equal(Enumerable.Range(1, uploads), numbers.Order());
         var model = await (await Admin.GetAsync("/api/v1/models/concurrent")).JsonAsync();
         Assert.Equal(uploads, model.GetProperty("latestVersion").GetInt32());
-        Assert.Equal(uploads, App.ArtifactFiles().Count());
+        Assert.Equal(uploads, (await App.StoredKeysAsync()).Count);
     }
 
     [Fact]
@@ -210,8 +210,8 @@ public class UploadApiTests : AppTests
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var sha = (await response.JsonAsync()).GetProperty("sha256").GetString()!;
-        var stored = Assert.Single(App.ArtifactFiles());
-        Assert.Equal(sha, Path.GetFileName(stored));
+        var stored = Assert.Single(await App.StoredKeysAsync());
+        Assert.Equal(sha, stored.Split('/')[^1]);
         // Nothing named after the client's file exists anywhere near the data folder.
         var root = Path.GetDirectoryName(App.DataDirectory)!;
         Assert.Empty(Directory.EnumerateFiles(root, "evil.onnx", SearchOption.AllDirectories));
@@ -224,8 +224,8 @@ public class UploadApiTests : AppTests
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Admin.UploadAsync($"twin-{i % 2}", bytes)));
 
         foreach (var r in responses) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-        var stored = Assert.Single(App.ArtifactFiles());
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(stored));
+        Assert.Single(await App.StoredKeysAsync());
+        Assert.Equal(bytes, await Admin.GetByteArrayAsync("/api/v1/models/twin-0/versions/1/artifact"));
         Assert.Equal(1, await App.DbAsync(db => Task.FromResult(db.Artifacts.Count())));
         Assert.Equal(6, await App.DbAsync(db => Task.FromResult(db.Versions.Count())));
         Assert.Empty(App.TempFiles());

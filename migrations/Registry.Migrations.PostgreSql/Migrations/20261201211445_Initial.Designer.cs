@@ -12,7 +12,7 @@ using Registry.Data.PostgreSql;
 namespace Registry.Migrations.PostgreSql.Migrations
 {
     [DbContext(typeof(PostgreSqlRegistryDbContext))]
-    [Migration("20261201204919_Initial")]
+    [Migration("20261201211445_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -160,6 +160,29 @@ namespace Registry.Migrations.PostgreSql.Migrations
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("ApiKeys", (string)null);
+                });
+
+            modelBuilder.Entity("Registry.Core.Access.ProtectionKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ProtectionKeys", (string)null);
                 });
 
             modelBuilder.Entity("Registry.Core.Access.RegistryUser", b =>

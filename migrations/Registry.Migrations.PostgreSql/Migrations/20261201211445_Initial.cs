@@ -68,6 +68,20 @@ namespace Registry.Migrations.PostgreSql.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C"),
+                    Xml = table.Column<string>(type: "text", nullable: false, collation: "C")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Settings",
                 columns: table => new
                 {
@@ -775,6 +789,9 @@ namespace Registry.Migrations.PostgreSql.Migrations
 
             migrationBuilder.DropTable(
                 name: "PromotionVotes");
+
+            migrationBuilder.DropTable(
+                name: "ProtectionKeys");
 
             migrationBuilder.DropTable(
                 name: "Settings");

@@ -1,0 +1,136 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Registry.Core.Persistence;
+using Registry.Core.Storage;
+using Registry.Data;
+using Registry.Tests.Support;
+
+namespace Registry.Tests.Web.Api;
+
+public class GarbageCollectionTests() : AppTests(new RegistryApp(new Dictionary<string, string?> { ["Registry:GarbageCollection:Enabled"] = "false" }))
+{
+    /// <summary>Bytes committed to the store with no version row: what a crash between commit and transaction leaves.</summary>
+    private async Task<string> OrphanAsync(byte[] bytes)
+    {
+        var store = App.Services.GetRequiredService<IArtifactStore>();
+        await using var staged = (await store.StageAsync(new MemoryStream(bytes), long.MaxValue, CancellationToken.None)).Value;
+        return await store.CommitAsync(staged, CancellationToken.None);
+    }
+
+    /// <summary>The app's collector, with its clock moved on by <paramref name="later"/>.</summary>
+    private GarbageCollector CollectorAt(TimeSpan later) => new(
+        App.Services.GetRequiredService<IArtifactStore>(),
+        App.Services.GetRequiredService<IArtifactMaintenance>(),
+        App.Services.GetRequiredService<IDbContextFactory<RegistryDbContext>>(),
+        App.Services.GetRequiredService<DataPaths>(),
+        Options.Create(new GarbageCollectionOptions { GraceMinutes = 60 }),
+        new ShiftedClock(later),
+        NullLogger<GarbageCollector>.Instance);
+
+    private string Leftover(string relative)
+    {
+        var path = Path.Combine(App.DataDirectory, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, new byte[100]);
+        return path;
+    }
+
+    [Fact]
+    public async Task Nothing_younger_than_the_grace_period_is_removed()
+    {
+        (await Admin.UploadAsync("kept", OnnxModels.Linear())).EnsureSuccessStatusCode();
+        var orphan = await OrphanAsync(OnnxModels.Linear(seed: 7));
+        var upload = Leftover("tmp/upload-0123456789abcdef.part");
+        var sandbox = Leftover("sandbox/0123456789abcdef/model.onnx");
+
+        var report = await CollectorAt(TimeSpan.FromMinutes(59)).CollectAsync(CancellationToken.None);
+
+        Assert.True(report.IsEmpty, string.Join(", ", report.Temporary.Concat(report.Sandboxes).Concat(report.Artifacts)));
+        Assert.True(File.Exists(upload) && File.Exists(sandbox));
+        Assert.Contains(orphan, await App.StoredKeysAsync());
+    }
+
+    [Fact]
+    public async Task Past_the_grace_period_leftovers_and_unreferenced_artifacts_go_and_what_a_version_uses_stays()
+    {
+        var bytes = OnnxModels.Linear();
+        var kept = (await (await Admin.UploadAsync("kept", bytes)).JsonAsync()).GetProperty("sha256").GetString()!;
+        var orphan = await OrphanAsync(OnnxModels.Linear(seed: 7));
+        var upload = Leftover("tmp/upload-0123456789abcdef.part");
+        var sandbox = Leftover("sandbox/0123456789abcdef/model.onnx");
+
+        var report = await CollectorAt(TimeSpan.FromMinutes(61)).CollectAsync(CancellationToken.None);
+
+        Assert.Equal([orphan], report.Artifacts);
+        Assert.Equal(OnnxModels.Linear(seed: 7).Length, report.ArtifactBytes);
+        Assert.Contains("tmp/upload-0123456789abcdef.part", report.Temporary);
+        Assert.Equal(["sandbox/0123456789abcdef"], report.Sandboxes);
+        Assert.False(File.Exists(upload) || Directory.Exists(Path.GetDirectoryName(sandbox)));
+        Assert.Equal([StorageKeys.Of(kept)], await App.StoredKeysAsync());
+        Assert.Equal(bytes, await Admin.GetByteArrayAsync("/api/v1/models/kept/versions/1/artifact"));
+    }
+
+    [Fact]
+    public async Task A_command_and_a_second_start_up_during_an_upload_leave_that_upload_intact()
+    {
+        var bytes = OnnxModels.Linear(1024, 768, seed: 3); // about 3 MiB: several chunks
+        var form = UploadRequests.Form(bytes);
+        var body = await form.ReadAsByteArrayAsync();
+        var gate = new TaskCompletionSource();
+        var content = new PausedContent(body, body.Length / 2, gate.Task);
+        content.Headers.ContentType = form.Headers.ContentType;
+        var sending = Admin.PostAsync("/api/v1/models/in-flight/versions", content);
+        await content.Paused.WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 300 && !App.TempFiles().Any(); i++) await Task.Delay(50);
+        Assert.NotEmpty(App.TempFiles());
+
+        // What the README recommends for automated set-ups, and a second server on the same data.
+        var (exit, key, error) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "admin", "--scopes", "read", "--name", "during-upload",
+            $"--Registry:Storage:DataDirectory={App.DataDirectory}");
+        Assert.True(exit == 0, error);
+        await using (var second = new RegistryApp(new Dictionary<string, string?>(App.Settings) { ["Registry:GarbageCollection:Enabled"] = "true" },
+            dataDirectory: App.DataDirectory))
+        {
+            var client = second.AnonymousClient();
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key.Trim());
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+        }
+        Assert.NotEmpty(App.TempFiles());
+
+        gate.SetResult();
+        var response = await sending;
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(bytes, await Admin.GetByteArrayAsync("/api/v1/models/in-flight/versions/1/artifact"));
+        Assert.Empty(App.TempFiles());
+    }
+
+    /// <summary>A request body that stops halfway until the test lets it go on.</summary>
+    private sealed class PausedContent(byte[] body, int pauseAt, Task resume) : HttpContent
+    {
+        private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Paused => _paused.Task;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, pauseAt));
+            await stream.FlushAsync();
+            _paused.SetResult();
+            await resume;
+            await stream.WriteAsync(body.AsMemory(pauseAt));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+
+    private sealed class ShiftedClock(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
+    }
+}
