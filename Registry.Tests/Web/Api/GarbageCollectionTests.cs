@@ -75,35 +75,40 @@ public class GarbageCollectionTests() : AppTests(new RegistryApp(new Dictionary<
     [Fact]
     public async Task A_command_and_a_second_start_up_during_an_upload_leave_that_upload_intact()
     {
+        // A real server, so that the request reaches it while its body is still being sent.
+        await using var app = new RegistryApp(new Dictionary<string, string?> { ["Registry:GarbageCollection:Enabled"] = "false" });
+        app.UseKestrel(0);
+        app.StartServer();
+        var admin = app.CreateClient();
         var bytes = OnnxModels.Linear(1024, 768, seed: 3); // about 3 MiB: several chunks
         var form = UploadRequests.Form(bytes);
         var body = await form.ReadAsByteArrayAsync();
         var gate = new TaskCompletionSource();
         var content = new PausedContent(body, body.Length / 2, gate.Task);
         content.Headers.ContentType = form.Headers.ContentType;
-        var sending = Admin.PostAsync("/api/v1/models/in-flight/versions", content);
+        var sending = admin.PostAsync("/api/v1/models/in-flight/versions", content);
         await content.Paused.WaitAsync(TimeSpan.FromSeconds(30));
-        for (var i = 0; i < 300 && !App.TempFiles().Any(); i++) await Task.Delay(50);
-        Assert.NotEmpty(App.TempFiles());
+        for (var i = 0; i < 300 && !app.TempFiles().Any(); i++) await Task.Delay(50);
+        Assert.NotEmpty(app.TempFiles());
 
         // What the README recommends for automated set-ups, and a second server on the same data.
         var (exit, key, error) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "admin", "--scopes", "read", "--name", "during-upload",
-            $"--Registry:Storage:DataDirectory={App.DataDirectory}");
+            $"--Registry:Storage:DataDirectory={app.DataDirectory}");
         Assert.True(exit == 0, error);
-        await using (var second = new RegistryApp(new Dictionary<string, string?>(App.Settings) { ["Registry:GarbageCollection:Enabled"] = "true" },
-            dataDirectory: App.DataDirectory))
+        await using (var second = new RegistryApp(new Dictionary<string, string?>(app.Settings) { ["Registry:GarbageCollection:Enabled"] = "true" },
+            dataDirectory: app.DataDirectory))
         {
             var client = second.AnonymousClient();
             client.DefaultRequestHeaders.Authorization = new("Bearer", key.Trim());
             Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
         }
-        Assert.NotEmpty(App.TempFiles());
+        Assert.NotEmpty(app.TempFiles());
 
         gate.SetResult();
         var response = await sending;
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal(bytes, await Admin.GetByteArrayAsync("/api/v1/models/in-flight/versions/1/artifact"));
-        Assert.Empty(App.TempFiles());
+        Assert.Equal(bytes, await admin.GetByteArrayAsync("/api/v1/models/in-flight/versions/1/artifact"));
+        Assert.Empty(app.TempFiles());
     }
 
     /// <summary>A request body that stops halfway until the test lets it go on.</summary>
