@@ -1,6 +1,7 @@
 using Registry.Core;
 using Registry.Data;
 using Registry.Data.PostgreSql;
+using Registry.Data.S3;
 
 namespace Registry.Web;
 
@@ -22,7 +23,7 @@ public static class RegistryProviders
         }
         switch (Choose(configuration, $"{StorageOptions.Section}:Provider", StorageProviders.FileSystem, StorageProviders.All))
         {
-            case StorageProviders.S3: throw new StartupException("Registry:Storage:Provider=S3 is not available in this build.");
+            case StorageProviders.S3: services.AddRegistryS3Store(); break;
             default: services.AddRegistryFileSystemStore(); break;
         }
         return services;
