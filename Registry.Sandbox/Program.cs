@@ -10,7 +10,7 @@ internal static class SandboxProgram
 {
     public static int Main(string[] args)
     {
-        _ = Checks.SandboxClock; // start the clock the timeout is measured against
+        var startedAt = TimeProvider.System.GetTimestamp(); // the sandbox's timeout is measured from here
         ParentWatch.Start(ParentWatch.ExpectedParent(args));
         var report = new Reporter(Console.Out);
         SandboxJob? job;
@@ -50,7 +50,7 @@ internal static class SandboxProgram
             return 0;
         }
 
-        using var checks = new Checks(job, header!, report);
+        using var checks = new Checks(job, header!, report, TimeProvider.System, startedAt);
         if (!checks.Load())
         {
             report.SkipRest("Not run: the model did not load.");

@@ -17,11 +17,17 @@ public sealed record SandboxJob(
 /// <summary>A serialized TensorProto for the graph input or output named <see cref="Name"/>.</summary>
 public sealed record ReferenceFile(string Name, string Path);
 
+/// <summary>
+/// The limits the sandbox keeps. <see cref="PerformanceMinRuns"/> timed runs are always made, whatever
+/// the budget; <see cref="PerformanceBudgetSeconds"/> and the time left before <see cref="TimeoutSeconds"/>
+/// only cap the runs beyond them, up to <see cref="PerformanceRuns"/>.
+/// </summary>
 public sealed record SandboxLimits(
     long MaxInputElements,
     double RelativeTolerance,
     double AbsoluteTolerance,
     int PerformanceRuns,
+    int PerformanceMinRuns,
     double PerformanceBudgetSeconds,
     int IntraOpThreads,
     IReadOnlyList<string> AllowedDomains,

@@ -41,7 +41,14 @@ public sealed class ValidationOptions
     /// <summary>Timed runs after warm-up for the latency figures. Default 20.</summary>
     public int PerformanceRuns { get; set; } = 20;
 
-    /// <summary>Time budget for the timed runs, in seconds; fewer runs are made when it is spent. Default 10.</summary>
+    /// <summary>
+    /// Timed runs made whatever the budget, so that a passed validation always has latency figures. Default 3
+    /// (never more than <see cref="PerformanceRuns"/>, never fewer than 1). The sandbox's timeout still bounds them:
+    /// a model too slow to be timed this often within it fails the performance check.
+    /// </summary>
+    public int PerformanceMinRuns { get; set; } = 3;
+
+    /// <summary>Time budget for the timed runs beyond <see cref="PerformanceMinRuns"/>, in seconds; fewer runs are made when it is spent. Default 10.</summary>
     public double PerformanceBudgetSeconds { get; set; } = 10;
 
     /// <summary>ONNX Runtime intra-op threads in the sandbox. Default 1.</summary>
@@ -66,6 +73,6 @@ public sealed class ValidationOptions
     public string? SandboxPath { get; set; }
 
     public SandboxLimits ToLimits() => new(
-        MaxInputElements, RelativeTolerance, AbsoluteTolerance, PerformanceRuns, PerformanceBudgetSeconds, IntraOpThreads,
+        MaxInputElements, RelativeTolerance, AbsoluteTolerance, PerformanceRuns, PerformanceMinRuns, PerformanceBudgetSeconds, IntraOpThreads,
         AllowedDomains, new GraphLimits(MaxNodes, MaxInitializers, MaxGraphDepth, MaxParameters), TimeoutSeconds);
 }

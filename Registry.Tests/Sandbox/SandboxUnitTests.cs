@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Registry.Core.Onnx;
 using Registry.Core.Onnx.Proto;
+using Registry.Core.Validation;
 using Registry.Sandbox;
 using Registry.Tests.Support;
 
@@ -123,6 +124,71 @@ public class SandboxUnitTests
         // difference, not an error. Two steps apart is.
         Assert.Null(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF6), 1e-3, 1e-5).Mismatch);
         Assert.NotNull(Checks.Compare(Bf16(0x3EF5), Bf16(0x3EF8), 1e-3, 1e-5).Mismatch);
+    }
+
+    private static SandboxJob Job(string modelPath, int runs, int minRuns, double budgetSeconds, double timeoutSeconds = 20) => new(
+        modelPath, [], [], null,
+        new ValidationOptions { PerformanceRuns = runs, PerformanceMinRuns = minRuns, PerformanceBudgetSeconds = budgetSeconds, TimeoutSeconds = timeoutSeconds }.ToLimits());
+
+    /// <summary>Runs load, smoke and performance in-process, as the sandbox does, on a clock that started <paramref name="sandboxAge"/> ago.</summary>
+    private static (PerformanceFigures Figures, CheckResult Check) Timed(byte[] model, SandboxJob job, TimeSpan sandboxAge)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"registry-perf-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model);
+        try
+        {
+            var (format, header) = StaticChecks.Format(path, OrtSupport.Current);
+            Assert.Equal(CheckStatus.Passed, format.Status);
+            var report = new Reporter(TextWriter.Null);
+            var startedAt = TimeProvider.System.GetTimestamp() - (long)(sandboxAge.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            using var checks = new Checks(job with { ModelPath = path }, header!, report, TimeProvider.System, startedAt);
+            Assert.True(checks.Load());
+            Assert.NotNull(checks.Smoke());
+            var figures = checks.Performance();
+            return (figures, report.Checks.Single(c => c.Name == CheckNames.Performance));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// On a loaded machine the budget can be spent, and the timeout nearly reached, before the first
+    /// timed run. The check must still time its minimum number of runs: a pass without figures is
+    /// what the version page showed as "Passed" with p95 "—".
+    /// </summary>
+    [Fact]
+    public void The_performance_check_times_its_minimum_runs_even_when_the_budget_and_the_time_left_are_spent()
+    {
+        var job = Job("", runs: 5, minRuns: 3, budgetSeconds: 0, timeoutSeconds: 20);
+        var (figures, check) = Timed(OnnxModels.Identity(), job, sandboxAge: TimeSpan.FromMinutes(10));
+
+        Assert.Equal(CheckStatus.Passed, check.Status);
+        Assert.Equal(3, figures.Runs);
+        Assert.NotNull(figures.P50Ms);
+        Assert.NotNull(figures.P95Ms);
+        Assert.NotNull(figures.P99Ms);
+        Assert.Equal(3, check.Figures!["runs"]);
+        Assert.StartsWith("3 timed runs (the 0 s budget allowed 3 of 5 runs)", check.Message);
+    }
+
+    [Fact]
+    public void The_budget_and_the_timeout_only_cap_the_runs_beyond_the_minimum()
+    {
+        var plenty = Timed(OnnxModels.Identity(), Job("", runs: 7, minRuns: 2, budgetSeconds: 60, timeoutSeconds: 600), TimeSpan.Zero);
+        Assert.Equal(7, plenty.Figures.Runs);
+        Assert.StartsWith("7 timed runs:", plenty.Check.Message);
+
+        // The timeout is 10 s away, but the sandbox has already used it up: no run beyond the minimum starts.
+        var late = Timed(OnnxModels.Identity(), Job("", runs: 7, minRuns: 2, budgetSeconds: 60, timeoutSeconds: 10), TimeSpan.FromSeconds(30));
+        Assert.Equal(2, late.Figures.Runs);
+        Assert.StartsWith("2 timed runs (the 10 s limit left time for 2 of 7 runs)", late.Check.Message);
+
+        // Asked for none, it still times one: a passed check always has figures.
+        var none = Timed(OnnxModels.Identity(), Job("", runs: 0, minRuns: 0, budgetSeconds: 0), TimeSpan.Zero);
+        Assert.Equal(1, none.Figures.Runs);
+        Assert.NotNull(none.Figures.P95Ms);
     }
 
     private static System.Diagnostics.Process StartSandbox(int parent)

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,9 +23,13 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
 
     private readonly bool _ownsDataDirectory;
 
+    private readonly TimeProvider? _clock;
+
     /// <param name="dataDirectory">A folder to reuse across app instances; the caller then deletes it.</param>
-    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="clock">The app's clock, in place of the system's (a <see cref="ManualClock"/>, say).</param>
+    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? clock = null)
     {
+        _clock = clock;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? NewDataDirectory();
         // Validation runs sandboxes in the background; tests that are not about it leave it off.
@@ -122,6 +127,7 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => { if (Environment.GetEnvironmentVariable("REGISTRY_TEST_LOGS") is null) logging.ClearProviders(); });
+        if (_clock is { } clock) builder.ConfigureTestServices(services => services.AddSingleton(clock));
     }
 
     public async Task<T> DbAsync<T>(Func<RegistryDbContext, Task<T>> query)

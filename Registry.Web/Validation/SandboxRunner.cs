@@ -225,6 +225,15 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
             logger.LogInformation("Sandbox stopped during {Stage}: {Why}", stage, why);
         }
         checks = CheckNames.All.Select(n => checks.FirstOrDefault(c => c.Name == n)).OfType<CheckResult>().ToList();
+        // A run that passes must show its latency figures at the same moment: a report that
+        // claims success without timed runs (an older or broken sandbox) is not a pass.
+        if (checks.All(c => c.Status != CheckStatus.Failed) && state.Figures is not { Runs: > 0, P95Ms: not null })
+        {
+            var unmeasured = new CheckResult(CheckNames.Performance, CheckStatus.Failed,
+                "The sandbox reported no timed runs, so there are no latency figures; a validation cannot pass unmeasured.", 0);
+            checks = checks.Select(c => c.Name == CheckNames.Performance ? unmeasured : c).ToList();
+            if (checks.All(c => c.Name != CheckNames.Performance)) checks.Add(unmeasured);
+        }
 
         var failed = checks.FirstOrDefault(c => c.Status == CheckStatus.Failed);
         var warnings = checks.Where(c => c.Status == CheckStatus.Warning).ToList();

@@ -8,13 +8,21 @@ namespace Registry.Tests.Web.Api;
 
 /// <summary>The queue's promises, exercised directly: leases, stale results, bounded attempts, the stage rule.</summary>
 // No worker runs here: the test plays the worker, so every claim is its own.
-public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<string, string?>
+// Leases run on a manual clock: a stall of the machine between two steps cannot expire one, and
+// an expiry is a step of the test rather than a sleep.
+public class ValidationQueueTests : AppTests
 {
-    ["Registry:Validation:LeaseSeconds"] = "1",
-    ["Registry:Validation:HeartbeatSeconds"] = "0.5",
-    ["Registry:Validation:MaxAttempts"] = "2",
-}))
-{
+    private readonly ManualClock _clock;
+
+    public ValidationQueueTests() : this(new ManualClock()) { }
+
+    private ValidationQueueTests(ManualClock clock) : base(new RegistryApp(new Dictionary<string, string?>
+    {
+        ["Registry:Validation:LeaseSeconds"] = "1",
+        ["Registry:Validation:HeartbeatSeconds"] = "0.5",
+        ["Registry:Validation:MaxAttempts"] = "2",
+    }, clock: clock)) => _clock = clock;
+
     private ValidationQueue Queue => App.Services.GetRequiredService<ValidationQueue>();
 
     private async Task<Registry.Core.Access.Actor> AdminAsync()
@@ -45,7 +53,7 @@ public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<st
         Assert.Null(await Queue.TryClaimAsync("worker-b", CancellationToken.None)); // leased
         Assert.Equal(ValidationStatus.Running, (await StateAsync()).Version);
 
-        await Task.Delay(1200); // worker-a "dies": no heartbeat
+        _clock.Advance(TimeSpan.FromSeconds(1.2)); // worker-a "dies": no heartbeat
         var second = await Queue.TryClaimAsync("worker-b", CancellationToken.None);
         Assert.NotNull(second);
         Assert.Equal(2, second.Attempt);
@@ -67,7 +75,7 @@ public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<st
         var claim = await Queue.TryClaimAsync("worker-a", CancellationToken.None);
         for (var i = 0; i < 4; i++)
         {
-            await Task.Delay(400);
+            _clock.Advance(TimeSpan.FromSeconds(0.4));
             Assert.True(await Queue.RenewAsync(claim!, CancellationToken.None));
         }
         Assert.Null(await Queue.TryClaimAsync("worker-b", CancellationToken.None));
@@ -77,9 +85,9 @@ public class ValidationQueueTests() : AppTests(new RegistryApp(new Dictionary<st
     public async Task Attempts_are_bounded_when_the_validator_keeps_dying()
     {
         await Queue.TryClaimAsync("a", CancellationToken.None);
-        await Task.Delay(1200);
+        _clock.Advance(TimeSpan.FromSeconds(1.2));
         await Queue.TryClaimAsync("b", CancellationToken.None);
-        await Task.Delay(1200);
+        _clock.Advance(TimeSpan.FromSeconds(1.2));
 
         Assert.Null(await Queue.TryClaimAsync("c", CancellationToken.None));
         var validation = (await Queue.GetLatestAsync("queued", 1, CancellationToken.None)).Value;
