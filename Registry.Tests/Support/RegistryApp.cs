@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,10 +22,14 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
 
     private readonly bool _ownsDataDirectory;
 
+    private readonly Action<IServiceCollection>? _testServices;
+
     /// <param name="dataDirectory">A folder to reuse across app instances; the caller then deletes it.</param>
-    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="testServices">Registrations added after the app's own (faults to inject, say).</param>
+    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IServiceCollection>? testServices = null)
     {
         _ownsDataDirectory = dataDirectory is null;
+        _testServices = testServices;
         DataDirectory = dataDirectory ?? NewDataDirectory();
         // Validation runs sandboxes in the background; tests that are not about it leave it off.
         _settings = new Dictionary<string, string?>
@@ -117,6 +122,7 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => { if (Environment.GetEnvironmentVariable("REGISTRY_TEST_LOGS") is null) logging.ClearProviders(); });
+        if (_testServices is not null) builder.ConfigureTestServices(_testServices);
     }
 
     public async Task<T> DbAsync<T>(Func<RegistryDbContext, Task<T>> query)
