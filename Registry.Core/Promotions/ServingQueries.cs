@@ -27,9 +27,10 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
             .Select(h => new { h.Id, h.ToStage, h.At, h.Actor, h.Reason, h.VersionId })
             .FirstOrDefaultAsync(ct);
         if (last is not { ToStage: Stage.Production })
-            return RegistryError.NotFound(at is null
-                ? $"{model.Name} has no version in production. Request a promotion of one of its versions to Production."
-                : $"{model.Name} had no version in production at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.") with { See = RegistryLink.Versions(model.Name) };
+            return at is null
+                ? RegistryError.NotFound($"{model.Name} has no version in production. Request a promotion of one of its versions to Production.")
+                    with { See = RegistryLink.Versions(model.Name) }
+                : RegistryError.NotFound($"{model.Name} had no version in production at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
         return await ResolveAsync(db, model.Name, "production", last.VersionId!.Value, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
@@ -49,7 +50,7 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
         if (last?.VersionId is not { } versionId)
             return at is null
                 ? AliasNotFound(model.Name, alias)
-                : RegistryError.NotFound($"{model.Name} had no alias '{alias}' at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.") with { See = RegistryLink.Aliases(model.Name) };
+                : RegistryError.NotFound($"{model.Name} had no alias '{alias}' at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
         return await ResolveAsync(db, model.Name, name, versionId, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
