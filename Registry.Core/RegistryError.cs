@@ -22,13 +22,15 @@ public enum ErrorKind
 /// <summary>
 /// An expected, explained refusal. <see cref="Title"/> is short and stable per kind of problem;
 /// <see cref="Detail"/> tells the person what was wrong and what to do; <see cref="Errors"/> holds
-/// field-level messages keyed by a JSON-ish path (<c>metrics[0].value</c>).
+/// field-level messages keyed by a JSON-ish path (<c>metrics[0].value</c>). <see cref="See"/> names
+/// the place the advice in the detail leads to, if any, for the web layer to link.
 /// </summary>
 public sealed record RegistryError(
     ErrorKind Kind,
     string Title,
     string Detail,
-    IReadOnlyDictionary<string, string[]>? Errors = null)
+    IReadOnlyDictionary<string, string[]>? Errors = null,
+    RegistryLink? See = null)
 {
     public static RegistryError NotFound(string detail) => new(ErrorKind.NotFound, "Not found", detail);
 

@@ -58,7 +58,8 @@ public sealed partial class ApiKeyService(IDbContextFactory<RegistryDbContext> d
         if (owner is null) return RegistryError.NotFound($"There is no user named '{forUser}'.");
         if (forUser is not null && !owner.IsService)
             return new RegistryError(ErrorKind.Conflict, "Not a service account",
-                $"'{owner.UserName}' is a person: people create their own keys (POST /api/v1/keys). Admins create keys only for service accounts.");
+                $"'{owner.UserName}' is a person: people create their own keys, signed in as themselves. Admins create keys only for service accounts.",
+                See: RegistryLink.OwnKeys);
 
         var allowed = RoleScopes.Allowed(owner.Role) & (forUser is null ? actor.Scopes : Scopes.All);
         if ((scopes!.Value & ~allowed) != Scopes.None)

@@ -240,7 +240,7 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
         .ToList();
 
     internal static RegistryError ModelNotFound(string name) =>
-        RegistryError.NotFound($"There is no model named '{name}'. Model names ignore case; check GET /api/v1/models for the names that exist.");
+        RegistryError.NotFound($"There is no model named '{name}'. Model names ignore case; list the models to see the names that exist.") with { See = RegistryLink.Models };
 
     internal static async Task<RegistryError> VersionNotFoundAsync(RegistryDbContext db, string name, int version, CancellationToken ct)
     {

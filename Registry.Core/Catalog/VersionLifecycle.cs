@@ -38,7 +38,7 @@ public static class VersionLifecycle
     public static string? ValidationBlocker(string what, ValidationStatus? latest, IReadOnlyList<CheckResult> checks) => latest switch
     {
         ValidationStatus.Passed => null,
-        null => $"{what} has never been validated. Queue a validation (POST …/validation) and wait for it to pass.",
+        null => $"{what} has never been validated. Queue a validation and wait for it to pass.",
         ValidationStatus.Failed => $"{what}'s latest validation failed ({Describe(checks)}). Fix the model and upload a new version, or re-run the validation if the cause was on the server.",
         _ => $"{what}'s validation is still {latest}. Wait for it to pass.",
     };

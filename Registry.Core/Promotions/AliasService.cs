@@ -99,7 +99,7 @@ public sealed partial class AliasService(
         if (model is null) return CatalogQueries.ModelNotFound(modelName);
         var existing = await db.ModelAliases.Include(a => a.Version).SingleOrDefaultAsync(a => a.ModelId == model.Id && a.Name == alias.ToLowerInvariant(), ct);
         if (existing is null)
-            return RegistryError.NotFound($"{model.Name} has no alias '{alias}'. GET /api/v1/models/{model.Name}/aliases lists its aliases.");
+            return ServingQueries.AliasNotFound(model.Name, alias);
         var now = clock.GetUtcNow();
         db.ModelAliases.Remove(existing);
         db.ModelHistory.Add(new ModelHistoryEntry

@@ -112,7 +112,7 @@ public static class Gates
         if (value is null)
         {
             yield return new GateResult($"metric {name}", GateStatus.Failed,
-                $"v{candidate.Number} has no '{name}' metric; log it (POST …/metrics) so the rule can be checked.");
+                $"v{candidate.Number} has no '{name}' metric; log it on the version so the rule can be checked.");
             yield break;
         }
         if (rule.Min is { } min)

@@ -15,7 +15,7 @@ public sealed class PromotionQueries(IDbContextFactory<RegistryDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var request = await db.PromotionRequests.AsNoTracking().Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model)
             .SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (request is null) return RegistryError.NotFound($"There is no promotion request #{id}. GET /api/v1/promotions lists them.");
+        if (request is null) return PromotionService.RequestNotFound(id);
         return PromotionFacts.ToView(request, request.Version.Model.Name, request.Version.Number);
     }
 

@@ -124,7 +124,7 @@ public sealed class PromotionService(
         {
             if (request.RequestedByUserId == actor.UserId)
                 return Task.FromResult<Result<long>>(new RegistryError(ErrorKind.Conflict, "Your own request",
-                    $"You requested promotion #{request.Id}; withdraw it with POST /api/v1/promotions/{request.Id}/cancel instead."));
+                    $"You requested promotion #{request.Id}; withdraw (cancel) it instead.", See: RegistryLink.CancelPromotion(request.Id)));
             if (request.Votes.Any(v => v.UserId == actor.UserId))
                 return Task.FromResult<Result<long>>(new RegistryError(ErrorKind.Conflict, "Already decided",
                     $"You already approved promotion #{request.Id}; a person decides a request once. Another approver can reject it, or its requester can cancel it."));
@@ -234,7 +234,7 @@ public sealed class PromotionService(
             var request = await db.PromotionRequests.Include(r => r.Votes).Include(r => r.Version).ThenInclude(v => v.Model)
                 .SingleOrDefaultAsync(r => r.Id == requestId, ct);
             if (request is null)
-                return RegistryError.NotFound($"There is no promotion request #{requestId}. GET /api/v1/promotions lists them.");
+                return RequestNotFound(requestId);
             model = request.Version.Model.Name;
             if (request.Status != PromotionStatus.Open)
                 return new RegistryError(ErrorKind.Conflict, $"Request {request.Status.ToString().ToLowerInvariant()}",
@@ -335,6 +335,9 @@ public sealed class PromotionService(
             text is null ? "targetStage is needed: Staging, Production or Archived." : $"targetStage '{text}' is not a stage a version can move to; use Staging, Production or Archived.",
             new Dictionary<string, string[]> { ["targetStage"] = ["Use Staging, Production or Archived."] });
     }
+
+    internal static RegistryError RequestNotFound(long id) =>
+        RegistryError.NotFound($"There is no promotion request #{id}. List the promotion requests to see which exist.") with { See = RegistryLink.Promotions };
 
     internal static RegistryError? CheckComment(string? comment, string field) =>
         comment is { Length: > MaxCommentLength }

@@ -27,9 +27,10 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
             .Select(h => new { h.Id, h.ToStage, h.At, h.Actor, h.Reason, h.VersionId })
             .FirstOrDefaultAsync(ct);
         if (last is not { ToStage: Stage.Production })
-            return RegistryError.NotFound(at is null
-                ? $"{model.Name} has no version in production. Promote one with POST …/versions/{{n}}/promotions {{\"targetStage\": \"Production\"}}."
-                : $"{model.Name} had no version in production at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
+            return at is null
+                ? RegistryError.NotFound($"{model.Name} has no version in production. Request a promotion of one of its versions to Production.")
+                    with { See = RegistryLink.Versions(model.Name) }
+                : RegistryError.NotFound($"{model.Name} had no version in production at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
         return await ResolveAsync(db, model.Name, "production", last.VersionId!.Value, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
@@ -47,9 +48,9 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
             .Select(h => new { h.Id, h.VersionId, h.At, h.Actor, h.Reason })
             .FirstOrDefaultAsync(ct);
         if (last?.VersionId is not { } versionId)
-            return RegistryError.NotFound(at is null
-                ? $"{model.Name} has no alias '{alias}'. GET /api/v1/models/{model.Name}/aliases lists its aliases."
-                : $"{model.Name} had no alias '{alias}' at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
+            return at is null
+                ? AliasNotFound(model.Name, alias)
+                : RegistryError.NotFound($"{model.Name} had no alias '{alias}' at {when:yyyy-MM-ddTHH:mm:ss.fffZ}.");
         return await ResolveAsync(db, model.Name, name, versionId, last.Id, last.At, last.Actor, last.Reason, ct);
     }
 
@@ -93,7 +94,7 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
         if (other is null)
             return against is { } missing
                 ? await CatalogQueries.VersionNotFoundAsync(db, modelName, missing, ct)
-                : RegistryError.NotFound($"{model.Name} has no version in production to compare with; name one with ?against=<version>.");
+                : RegistryError.NotFound($"{model.Name} has no version in production to compare with; name the version to compare it against.");
         var comparison = SignatureDiff.Compare(candidate, other.Signature);
         return new SignatureDiffView(model.Name, version, other.Number, comparison.Compatible, comparison.Differences);
     }
@@ -103,9 +104,11 @@ public sealed class ServingQueries(IDbContextFactory<RegistryDbContext> dbFactor
     {
         var v = await db.Versions.AsNoTracking().Where(x => x.Id == versionId)
             .Select(x => new { x.Number, x.ArtifactSha256, x.Artifact.SizeBytes }).SingleAsync(ct);
-        return new ResolvedVersion(model, name, v.Number, v.ArtifactSha256, v.SizeBytes, since, by, reason,
-            $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{v.Number}/artifact", entry);
+        return new ResolvedVersion(model, name, v.Number, v.ArtifactSha256, v.SizeBytes, since, by, reason, entry);
     }
+
+    internal static RegistryError AliasNotFound(string model, string alias) =>
+        RegistryError.NotFound($"{model} has no alias '{alias}'. List the model's aliases to see which exist.") with { See = RegistryLink.Aliases(model) };
 
     internal static Task<ModelRef?> ModelAsync(RegistryDbContext db, string name, CancellationToken ct)
     {

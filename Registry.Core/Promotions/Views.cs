@@ -69,9 +69,10 @@ public sealed record MetricComparison(string Key, string? Dataset, double? Candi
 
 /// <summary>
 /// The version a stage or an alias points to (now, or at a past instant), for services: what to
-/// download and since when.
+/// download (<see cref="Model"/>, <see cref="Version"/>, <see cref="Sha256"/>) and since when. Not
+/// sealed: the web layer adds the download link.
 /// </summary>
-public sealed record ResolvedVersion(
+public record ResolvedVersion(
     string Model,
     string Name,
     int Version,
@@ -80,7 +81,6 @@ public sealed record ResolvedVersion(
     DateTimeOffset Since,
     string By,
     string? Reason,
-    string Artifact,
     [property: System.Text.Json.Serialization.JsonIgnore] long HistoryEntry)
 {
     /// <summary>

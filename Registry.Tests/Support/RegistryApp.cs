@@ -6,8 +6,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,12 +25,17 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
 
     private readonly TimeProvider? _clock;
 
+    private readonly Action<IServiceCollection>? _testServices;
+
     /// <param name="dataDirectory">A folder to reuse across app instances; the caller then deletes it.</param>
     /// <param name="clock">The app's clock, in place of the system's (a <see cref="ManualClock"/>, say).</param>
-    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? clock = null)
+    /// <param name="testServices">Registrations added after the app's own (faults to inject, say).</param>
+    public RegistryApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? clock = null,
+        Action<IServiceCollection>? testServices = null)
     {
         _clock = clock;
         _ownsDataDirectory = dataDirectory is null;
+        _testServices = testServices;
         DataDirectory = dataDirectory ?? NewDataDirectory();
         // Validation runs sandboxes in the background; tests that are not about it leave it off.
         _settings = new Dictionary<string, string?>
@@ -128,6 +133,7 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => { if (Environment.GetEnvironmentVariable("REGISTRY_TEST_LOGS") is null) logging.ClearProviders(); });
         if (_clock is { } clock) builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        if (_testServices is not null) builder.ConfigureTestServices(_testServices);
     }
 
     public async Task<T> DbAsync<T>(Func<RegistryDbContext, Task<T>> query)
@@ -176,7 +182,13 @@ public sealed class RegistryApp : WebApplicationFactory<Program>
     {
         if (TestBackend.UsesServers)
         {
-            throw new NotSupportedException("S3-MERGE");
+            await Services.GetRequiredService<Amazon.S3.IAmazonS3>().PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+            {
+                BucketName = TestBackend.S3Bucket,
+                Key = Settings["Registry:Storage:S3:Prefix"] + storageKey,
+                InputStream = new MemoryStream(bytes),
+                UseChunkEncoding = false,
+            });
         }
         else
         {

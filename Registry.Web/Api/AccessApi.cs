@@ -63,7 +63,7 @@ public static class AccessApi
         if (!request.IsSuccess) return request.Error!.ToProblem();
         var created = await users.CreateAsync(http.ActorOf(), request.Value, ct);
         return created.IsSuccess
-            ? TypedResults.Created($"/api/v1/users/{Uri.EscapeDataString(created.Value.User.Name)}", created.Value)
+            ? TypedResults.Created(ApiLinks.User(created.Value.User.Name), created.Value)
             : created.Error!.ToProblem();
     }
 
@@ -91,7 +91,7 @@ public static class AccessApi
         var request = await RequestJson.ReadAsync<CreateKeyRequest>(http.Request, "key", ct);
         if (!request.IsSuccess) return request.Error!.ToProblem();
         var created = await keys.CreateAsync(http.ActorOf(), owner, request.Value, ct);
-        return created.IsSuccess ? TypedResults.Created($"/api/v1/keys/{created.Value.Key.Id}", created.Value) : created.Error!.ToProblem();
+        return created.IsSuccess ? TypedResults.Created(ApiLinks.Key(created.Value.Key.Id), created.Value) : created.Error!.ToProblem();
     }
 
     private static async Task<Results<Ok<KeyView>, ProblemHttpResult>> RevokeKey(long id, HttpContext http, ApiKeyService keys, CancellationToken ct) =>

@@ -67,7 +67,7 @@ public static class ModelsApi
         if (!request.IsSuccess) return request.Error!.ToProblem();
         var created = await commands.CreateModelAsync(request.Value, http.ActorOf(), ct);
         if (!created.IsSuccess) return created.Error!.ToProblem();
-        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(created.Value.Name)}", created.Value);
+        return TypedResults.Created(ApiLinks.Model(created.Value.Name), created.Value);
     }
 
     /// <summary>How both PATCH endpoints read their body; shared with <see cref="VersionsApi"/>.</summary>

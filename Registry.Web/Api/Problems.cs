@@ -20,6 +20,11 @@ internal static class Problems
         _ => StatusCodes.Status500InternalServerError,
     };
 
+    /// <summary>
+    /// The problem for a refusal. A hint of where to go (<see cref="RegistryError.See"/>) becomes a
+    /// <c>links</c> extension (<c>{"promotions": "/api/v1/promotions"}</c>) and, for a person
+    /// reading the detail, the REST call it means.
+    /// </summary>
     public static ProblemHttpResult ToProblem(this RegistryError error)
     {
         ProblemDetails problem = error.Errors is { Count: > 0 } errors
@@ -28,6 +33,12 @@ internal static class Problems
         problem.Status = StatusOf(error.Kind);
         problem.Title = error.Title;
         problem.Detail = error.Detail;
+        if (error.See is { } see)
+        {
+            var (name, method, path) = ApiLinks.For(see);
+            problem.Detail = $"{error.Detail} See {method} {path}.";
+            problem.Extensions["links"] = new Dictionary<string, string> { [name] = path };
+        }
         return TypedResults.Problem(problem);
     }
 

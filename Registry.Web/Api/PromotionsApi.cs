@@ -60,7 +60,7 @@ public static class PromotionsApi
         var input = await RequestJson.ReadAsync<PromotionRequestInput>(http.Request, "promotion request", ct);
         if (!input.IsSuccess) return input.Error!.ToProblem();
         var opened = await promotions.RequestAsync(name, version, input.Value, http.ActorOf(), ct);
-        return opened.IsSuccess ? TypedResults.Created($"/api/v1/promotions/{opened.Value.Id}", opened.Value) : opened.Error!.ToProblem();
+        return opened.IsSuccess ? TypedResults.Created(ApiLinks.Promotion(opened.Value.Id), opened.Value) : opened.Error!.ToProblem();
     }
 
     private static async Task<Results<Ok<GatePreview>, ProblemHttpResult>> Preview(

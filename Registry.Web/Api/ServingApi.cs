@@ -56,7 +56,7 @@ public static partial class ServingApi
         return app;
     }
 
-    private static async Task<Results<Ok<ResolvedVersion>, StatusCodeHttpResult, ProblemHttpResult>> Production(
+    private static async Task<Results<Ok<ServedVersion>, StatusCodeHttpResult, ProblemHttpResult>> Production(
         string name, string? at, HttpContext http, ServingQueries serving, CancellationToken ct)
     {
         var when = ParseInstant(at);
@@ -64,7 +64,7 @@ public static partial class ServingApi
         return Conditional(http, await serving.ProductionAsync(name, when.Value, ct));
     }
 
-    private static async Task<Results<Ok<ResolvedVersion>, StatusCodeHttpResult, ProblemHttpResult>> Alias(
+    private static async Task<Results<Ok<ServedVersion>, StatusCodeHttpResult, ProblemHttpResult>> Alias(
         string name, string alias, string? at, HttpContext http, ServingQueries serving, CancellationToken ct)
     {
         var when = ParseInstant(at);
@@ -111,7 +111,7 @@ public static partial class ServingApi
         PromotionsApi.Answer(await serving.SignatureDiffAsync(name, version, against, ct));
 
     /// <summary>200 with an ETag, or 304 when the client already holds that answer.</summary>
-    private static Results<Ok<ResolvedVersion>, StatusCodeHttpResult, ProblemHttpResult> Conditional(HttpContext http, Result<ResolvedVersion> result)
+    private static Results<Ok<ServedVersion>, StatusCodeHttpResult, ProblemHttpResult> Conditional(HttpContext http, Result<ResolvedVersion> result)
     {
         if (!result.IsSuccess) return result.Error!.ToProblem();
         var etag = result.Value.ETag;
@@ -120,7 +120,7 @@ public static partial class ServingApi
         var sent = http.Request.Headers.IfNoneMatch.SelectMany(v => (v ?? "").Split(',')).Select(v => v.Trim());
         return sent.Any(v => v == etag || v == "*" || v == "W/" + etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
-            : TypedResults.Ok(result.Value);
+            : TypedResults.Ok(new ServedVersion(result.Value));
     }
 
     private static Result<DateTimeOffset?> ParseInstant(string? at)

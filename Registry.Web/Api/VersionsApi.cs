@@ -132,7 +132,7 @@ public static class VersionsApi
         if (!request.IsSuccess) return request.Error!.ToProblem();
         var added = await lineage.AddAsync(name, version, request.Value, http.ActorOf(), ct);
         if (!added.IsSuccess) return added.Error!.ToProblem();
-        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/lineage", added.Value);
+        return TypedResults.Created(ApiLinks.Lineage(name, version), added.Value);
     }
 
     private static async Task<Results<Created<VersionView>, ProblemHttpResult>> Upload(
@@ -151,7 +151,7 @@ public static class VersionsApi
             var added = await commands.AddVersionAsync(name, upload.Metadata, upload.File, http.ActorOf(), ct, upload.References);
             if (!added.IsSuccess) return added.Error!.ToProblem();
             var v = added.Value;
-            return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(v.Model)}/versions/{v.Version}", v);
+            return TypedResults.Created(ApiLinks.Version(v.Model, v.Version), v);
         }
         catch (ArtifactStoreException ex)
         {
@@ -230,7 +230,7 @@ public static class VersionsApi
     {
         var queued = await validation.RequeueAsync(name, version, http.ActorOf(), ct);
         if (!queued.IsSuccess) return queued.Error!.ToProblem();
-        return TypedResults.Accepted($"/api/v1/models/{Uri.EscapeDataString(queued.Value.Model)}/versions/{version}/validation", queued.Value);
+        return TypedResults.Accepted(ApiLinks.Validation(queued.Value.Model, version), queued.Value);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<MetricView>>, ProblemHttpResult>> GetMetrics(
@@ -247,6 +247,6 @@ public static class VersionsApi
         if (!batch.IsSuccess) return batch.Error!.ToProblem();
         var logged = await commands.LogMetricsAsync(name, version, batch.Value, http.ActorOf(), ct);
         if (!logged.IsSuccess) return logged.Error!.ToProblem();
-        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version}/metrics", logged.Value);
+        return TypedResults.Created(ApiLinks.Metrics(name, version), logged.Value);
     }
 }

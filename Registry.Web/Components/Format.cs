@@ -24,6 +24,4 @@ public static class Format
     public static string ModelHref(string model) => $"/models/{Uri.EscapeDataString(model)}";
 
     public static string VersionHref(string model, int version) => $"{ModelHref(model)}/versions/{version}";
-
-    public static string ArtifactHref(string model, int version) => $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{version}/artifact";
 }

@@ -72,7 +72,7 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
                     Status = StatusCodes.Status401Unauthorized,
                     Title = "Not signed in",
                     Detail = failure.Failure?.Message
-                        ?? "Send an API key as Authorization: Bearer <key>, or sign in. Keys are created under My API keys or with POST /api/v1/keys.",
+                        ?? "Send an API key as Authorization: Bearer <key>, or sign in. Keys are created under My API keys or with POST " + Api.ApiLinks.Keys() + ".",
                 },
             });
             return;

@@ -62,5 +62,8 @@ public class VersionPageTests : ComponentTestBase
     {
         var page = Context.Render<VersionPage>(p => p.Add(x => x.Name, "ghost").Add(x => x.Number, 3));
         page.WaitForAssertion(() => Assert.Contains("There is no model named 'ghost'", page.Find("[data-testid=not-found]").TextContent));
+        // The page gives the domain's advice, never a REST route meant for API callers.
+        Assert.Contains("list the models", page.Find("[data-testid=not-found]").TextContent);
+        Assert.DoesNotContain("/api/", page.Find("[data-testid=not-found]").TextContent);
     }
 }

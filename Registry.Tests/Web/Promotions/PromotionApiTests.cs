@@ -247,7 +247,7 @@ public class PromotionApiTests : AppTests
         var missing = await CandidateAsync(null);
         var unmeasured = missing.GetProperty("gates").EnumerateArray().Where(g => g.GetProperty("gate").GetString() == "metric auc on holdout").ToList();
         Assert.Equal(2, unmeasured.Count); // one per rule
-        Assert.All(unmeasured, g => Assert.Equal("v5 has no 'auc on holdout' metric; log it (POST …/metrics) so the rule can be checked.",
+        Assert.All(unmeasured, g => Assert.Equal("v5 has no 'auc on holdout' metric; log it on the version so the rule can be checked.",
             g.GetProperty("message").GetString()));
 
         // A request that failed its gates stays open, also once approved; logging the missing metric makes it ready, and the registry applies it.
