@@ -26,8 +26,12 @@ results="$(mktemp -d)"
 trap 'services_stop; rm -rf "$results"' EXIT
 services_start
 
-dotnet build Registry.sln -nologo -v quiet
 status=0
+if ! dotnet build Registry.sln -nologo -v quiet; then
+  echo "test.sh: the build failed (see above); no test ran."
+  echo "0 passed, 0 failed, 0 skipped"
+  exit 1
+fi
 run_pass() { # name, filter, then the extra arguments
   local name="$1" filter=(); [ -z "$2" ] || filter=(--filter "$2"); shift 2
   echo "test.sh: pass '$name'"

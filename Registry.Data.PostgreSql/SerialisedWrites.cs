@@ -16,12 +16,18 @@ internal sealed class SerialisedWrites : DbTransactionInterceptor
     /// <summary>The advisory lock's key: any constant, the same in every instance ("Registry" in ASCII).</summary>
     public const long LockKey = 0x5265676973747279;
 
+    /// <summary>
+    /// A writer waits at most this long (lock_timeout, for the rest of the transaction); then it fails
+    /// with SQLSTATE 55P03, which the write unit answers as "Registry busy" rather than a 500.
+    /// </summary>
+    private static readonly string Sql = $"SET LOCAL lock_timeout = '15s'; SELECT pg_advisory_xact_lock({LockKey})";
+
     public override async ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData,
         DbTransaction result, CancellationToken cancellationToken = default)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = result;
-        command.CommandText = $"SELECT pg_advisory_xact_lock({LockKey})";
+        command.CommandText = Sql;
         await command.ExecuteNonQueryAsync(cancellationToken);
         return result;
     }
@@ -30,7 +36,7 @@ internal sealed class SerialisedWrites : DbTransactionInterceptor
     {
         using var command = connection.CreateCommand();
         command.Transaction = result;
-        command.CommandText = $"SELECT pg_advisory_xact_lock({LockKey})";
+        command.CommandText = Sql;
         command.ExecuteNonQuery();
         return result;
     }

@@ -91,6 +91,13 @@ internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILo
         return metadata?.ContentLength;
     }
 
+    public async Task<StoredObject?> StatAsync(string storageKey, CancellationToken cancellationToken)
+    {
+        var metadata = await S3Calls.RunOrNullAsync("look up a stored artifact",
+            () => bucket.Client.GetObjectMetadataAsync(bucket.Name, bucket.ObjectKey(storageKey), cancellationToken));
+        return metadata is null ? null : new StoredObject(storageKey, metadata.ContentLength, LastModified(metadata.LastModified));
+    }
+
     public Task DeleteAsync(string storageKey, CancellationToken cancellationToken)
     {
         var objectKey = bucket.ObjectKey(storageKey);

@@ -28,8 +28,8 @@ internal sealed class FileSystemArtifactStore(DataPaths paths, LocalStaging stag
             Directory.CreateDirectory(directory);
             // Replacing an existing copy is atomic (readers keep the old one open) and heals a stored
             // file that has rotted: the new bytes were just hashed and are known to be right. The
-            // moved file keeps the time it was written, which the garbage collector's grace period
-            // counts from.
+            // garbage collector's grace period counts from the commit, not from when the upload began.
+            File.SetLastWriteTimeUtc(file.Path, DateTime.UtcNow);
             File.Move(file.Path, target, overwrite: true);
             Durability.FsyncDirectory(directory);
             Durability.FsyncDirectory(Path.GetDirectoryName(directory)!);
@@ -99,6 +99,12 @@ internal sealed class FileSystemArtifactStore(DataPaths paths, LocalStaging stag
             yield return new StoredObject(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
         }
         await Task.CompletedTask;
+    }
+
+    public Task<StoredObject?> StatAsync(string storageKey, CancellationToken cancellationToken)
+    {
+        var file = new FileInfo(PathOf(storageKey));
+        return Task.FromResult(file.Exists ? new StoredObject(storageKey, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)) : null);
     }
 
     public Task<IReadOnlyList<string>> DeleteStaleStagingAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>

@@ -69,13 +69,22 @@ public sealed class GarbageCollector(
         long bytes = 0;
         if (old.Count == 0) return (removed, bytes);
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var referenced = (await db.Artifacts.AsNoTracking().Select(a => a.StorageKey).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        foreach (var o in old.Where(o => !referenced.Contains(o.StorageKey)))
+        List<string> referenced;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            referenced = await db.Artifacts.AsNoTracking().Select(a => a.StorageKey).ToListAsync(ct);
+        var known = referenced.ToHashSet(StringComparer.Ordinal);
+        foreach (var o in old.Where(o => !known.Contains(o.StorageKey)))
         {
-            // Asked again just before: an upload of the same bytes may have registered them meanwhile.
+            // Decided again inside a write transaction, which registering a version waits for: an upload
+            // of the same bytes commits them to the store (a fresh write time) before its row, so either
+            // the object is seen fresh or referenced here, or its row is written after the delete and the
+            // upload's own commit has stored the bytes again.
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             if (await db.Artifacts.AnyAsync(a => a.StorageKey == o.StorageKey, ct)) continue;
+            if (await maintenance.StatAsync(o.StorageKey, ct) is not { } now || now.LastModified >= cutoff) continue;
             await store.DeleteAsync(o.StorageKey, ct);
+            await tx.CommitAsync(ct);
             removed.Add(o.StorageKey);
             bytes += o.SizeBytes;
         }

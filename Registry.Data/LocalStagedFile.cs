@@ -20,7 +20,13 @@ public sealed class LocalStagedFile(string path, ILogger logger) : StagedArtifac
 
     public override async ValueTask DisposeAsync()
     {
-        if (Companion is not null) await Companion.DisposeAsync();
-        if (File.Exists(Path)) LocalStaging.TryDelete(Path, logger);
+        try
+        {
+            if (Companion is not null) await Companion.DisposeAsync();
+        }
+        finally
+        {
+            if (File.Exists(Path)) LocalStaging.TryDelete(Path, logger);
+        }
     }
 }

@@ -27,7 +27,7 @@ public static class RegistryDataServices
         services.AddSingleton(sp => new DataPaths(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<LocalStaging>();
         services.AddOptions<GarbageCollectionOptions>().BindConfiguration(GarbageCollectionOptions.Section)
-            .Validate(o => o.GraceMinutes >= 0, "Registry:GarbageCollection:GraceMinutes must not be negative.")
+            .Validate(o => o.GraceMinutes >= 5, "Registry:GarbageCollection:GraceMinutes must be at least 5: anything younger may belong to an upload or a validation still running.")
             .Validate(o => o.IntervalMinutes > 0, "Registry:GarbageCollection:IntervalMinutes must be positive.")
             .ValidateOnStart();
         services.AddSingleton<GarbageCollector>();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts, on loopback in a temporary folder, the servers the tests need beside SQLite and the file
-# system: a real PostgreSQL 15 and an S3-compatible server (the npm package s3rver). Sourced by
+# system: a real PostgreSQL (15 here) and an S3-compatible server (the npm package s3rver). Sourced by
 # ./test.sh, which calls services_start before the tests and services_stop on exit. Installs what is
-# missing: Debian's postgresql (when /usr/lib/postgresql/15/bin is absent) and s3rver from npm (into
+# missing: Debian's postgresql (when no /usr/lib/postgresql/*/bin exists) and s3rver from npm (into
 # a cache folder outside the repository, reused by later runs).
 #
 # Exports for the tests:
@@ -10,7 +10,10 @@
 #   REGISTRY_TEST_S3_URL    the S3 endpoint; REGISTRY_TEST_S3_BUCKET the bucket (credentials S3RVER/S3RVER)
 
 services_dir=""
-pg_bin="/usr/lib/postgresql/15/bin"
+pg_bin=""
+
+# The newest PostgreSQL server installed (15 on these machines; whatever Debian's postgresql brings elsewhere).
+find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -24,7 +27,12 @@ free_port() {
   echo "test.sh: found no free port" >&2; return 1
 }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "test.sh: '$*' needs root (run as root, or install sudo)" >&2; return 1
+  fi
+}
 
 # PostgreSQL refuses to run as root: as root, its folder belongs to 'postgres' and it runs as that user.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -33,10 +41,12 @@ services_start() {
   services_dir="$(mktemp -d /tmp/registry-test-services.XXXXXX)"
   chmod 755 "$services_dir"
 
-  if [ ! -x "$pg_bin/pg_ctl" ]; then
+  pg_bin="$(find_pg_bin)"
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/pg_ctl" ]; then
     echo "test.sh: installing Debian's postgresql for the PostgreSQL tests"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    pg_bin="$(find_pg_bin)"
   fi
   local pg_data="$services_dir/pg" pg_port
   pg_port="$(free_port)"
@@ -49,7 +59,7 @@ services_start() {
     -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null || { cat "$pg_data/server.log" >&2; return 1; }
   export REGISTRY_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=registry;Database=postgres"
-  echo "test.sh: PostgreSQL 15 on 127.0.0.1:$pg_port"
+  echo "test.sh: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
 
   if ! command -v npm >/dev/null; then
     echo "test.sh: installing Debian's nodejs and npm for the S3-compatible test server"
@@ -68,10 +78,12 @@ services_start() {
   node "$tools/node_modules/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" --directory "$services_dir/s3" \
     --configure-bucket registry-tests --silent >"$services_dir/s3rver.log" 2>&1 &
   echo $! > "$services_dir/s3rver.pid"
-  for _ in $(seq 1 100); do
-    if listening "$s3_port"; then break; fi
+  local up=""
+  for _ in $(seq 1 300); do
+    if listening "$s3_port"; then up=1; break; fi
     sleep 0.1
   done
+  [ -n "$up" ] || { echo "test.sh: s3rver did not start within 30 s:" >&2; cat "$services_dir/s3rver.log" >&2; return 1; }
   export REGISTRY_TEST_S3_URL="http://127.0.0.1:$s3_port"
   export REGISTRY_TEST_S3_BUCKET="registry-tests"
   # s3rver cannot list unfinished multipart uploads: the S3 store tests look for them in its folder.
@@ -82,6 +94,6 @@ services_start() {
 services_stop() {
   [ -n "$services_dir" ] && [ -d "$services_dir" ] || return 0
   if [ -f "$services_dir/s3rver.pid" ]; then kill "$(cat "$services_dir/s3rver.pid")" 2>/dev/null || true; fi
-  if [ -f "$services_dir/pg/postmaster.pid" ]; then as_pg "$pg_bin/pg_ctl" -D "$services_dir/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
+  if [ -n "$pg_bin" ] && [ -f "$services_dir/pg/postmaster.pid" ]; then as_pg "$pg_bin/pg_ctl" -D "$services_dir/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$services_dir"
 }

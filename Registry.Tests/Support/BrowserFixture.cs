@@ -30,17 +30,20 @@ public sealed class BrowserFixture : IAsyncLifetime
         BaseAddress = App.CreateClient().BaseAddress!;
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ],
-        });
+        Browser = await LaunchAsync(_playwright);
     }
+
+    /// <summary>Debian's Chromium, headless, with the flags this machine's closed network needs.</summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = ChromiumPath,
+        Headless = true,
+        Args =
+        [
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync",
+        ],
+    });
 
     /// <summary>A fresh page in its own browser context, signed in (as the admin unless told otherwise); console errors are collected.</summary>
     public async Task<(IPage Page, List<string> Errors)> NewPageAsync(string? user = "admin", string password = RegistryApp.AdminPassword)

@@ -92,7 +92,18 @@ public sealed class ServerProcess : IDisposable
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        // A bound, not an expectation: a command that should have stopped but serves instead is killed.
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"the command did not finish within 120 s: {string.Join(' ', args)}");
+        }
         return (process.ExitCode, await stdout, await stderr);
     }
 

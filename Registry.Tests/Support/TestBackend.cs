@@ -77,7 +77,10 @@ public static class TestBackend
     /// A database of its own for the registry with this id, copied from a template that was migrated
     /// once per test run (a copy takes milliseconds; migrating each would take a second).
     /// </summary>
-    private static string DatabaseFor(string id) => Databases.GetOrAdd(id, _ => CreateDatabaseAsync(id).GetAwaiter().GetResult());
+    private static string DatabaseFor(string id) =>
+        // Off xUnit's synchronisation context: test constructors block here, and continuations posted
+        // to a context whose threads are all blocked would never run.
+        Databases.GetOrAdd(id, _ => Task.Run(() => CreateDatabaseAsync(id)).GetAwaiter().GetResult());
 
     private static async Task<string> CreateDatabaseAsync(string id)
     {

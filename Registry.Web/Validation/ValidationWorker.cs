@@ -79,7 +79,7 @@ internal sealed class ValidationWorker(
             ValidationOutcome outcome;
             try
             {
-                outcome = await runner.RunAsync(await JobForAsync(claim, copies, ct), c => queue.RenewAsync(claim, c), ct);
+                outcome = await runner.RunAsync(await CopyRenewingAsync(claim, copies, ct), c => queue.RenewAsync(claim, c), ct);
             }
             finally
             {
@@ -101,6 +101,38 @@ internal sealed class ValidationWorker(
             logger.LogError(ex, "The validator failed on run {Run} of {Model} v{Version}", claim.RunId, claim.Model, claim.Version);
             var reason = ex is SandboxUnavailableException ? ex.Message : $"an internal error ({ex.GetType().Name})";
             await queue.ReleaseAsync(claim, reason, countAttempt: true, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Makes the local copies while renewing the lease: copying a large model from a remote store can
+    /// outlast the lease, and another instance must not take the job over meanwhile.
+    /// </summary>
+    private async Task<SandboxJob> CopyRenewingAsync(ValidationClaim claim, List<LocalArtifactCopy> copies, CancellationToken ct)
+    {
+        using var copying = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lost = false;
+        var heartbeat = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), copying.Token);
+                    if (!await queue.RenewAsync(claim, copying.Token)) { lost = true; return; }
+                }
+            }
+            catch (OperationCanceledException) { }
+        }, CancellationToken.None);
+        try
+        {
+            return await JobForAsync(claim, copies, ct);
+        }
+        finally
+        {
+            await copying.CancelAsync();
+            await heartbeat;
+            if (lost) throw new LeaseLostException();
         }
     }
 

@@ -20,7 +20,9 @@ public class UserChangeTests : AppTests
 
     public UserChangeTests() : base(new RegistryApp(testServices: services =>
     {
+        // Whichever provider the suite runs on.
         services.ConfigureDbContext<SqliteRegistryDbContext>(o => o.AddInterceptors(Injected));
+        services.ConfigureDbContext<Registry.Data.PostgreSql.PostgreSqlRegistryDbContext>(o => o.AddInterceptors(Injected));
         services.AddScoped<IPasswordValidator<RegistryUser>>(_ => Injected);
     }))
     {

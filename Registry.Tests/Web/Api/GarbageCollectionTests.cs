@@ -106,6 +106,12 @@ public class GarbageCollectionTests() : AppTests(new RegistryApp(new Dictionary<
             var client = second.AnonymousClient();
             client.DefaultRequestHeaders.Authorization = new("Bearer", key.Trim());
             Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+            // And a collection on it, at the edge of the grace period, leaves the upload's file alone.
+            var report = await new GarbageCollector(second.Services.GetRequiredService<IArtifactStore>(), second.Services.GetRequiredService<IArtifactMaintenance>(),
+                second.Services.GetRequiredService<IDbContextFactory<RegistryDbContext>>(), second.Services.GetRequiredService<DataPaths>(),
+                Options.Create(new GarbageCollectionOptions { GraceMinutes = 60 }), new ShiftedClock(TimeSpan.FromMinutes(59)),
+                NullLogger<GarbageCollector>.Instance).CollectAsync(CancellationToken.None);
+            Assert.Empty(report.Temporary);
         }
         Assert.NotEmpty(app.TempFiles());
 

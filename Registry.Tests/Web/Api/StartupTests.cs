@@ -55,4 +55,47 @@ public class StartupTests
             Directory.Delete(dataDirectory, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("Registry:Database:Provider", "MySql", "Registry:Database:Provider is 'MySql'; it must be one of Sqlite, PostgreSql.")]
+    [InlineData("Registry:Storage:Provider", "Azure", "Registry:Storage:Provider is 'Azure'; it must be one of FileSystem, S3.")]
+    [InlineData("Registry:Database:Provider", "PostgreSql", "Registry:Database:ConnectionString is required with Registry:Database:Provider=PostgreSql")]
+    public async Task A_bad_setting_stops_the_server_with_one_line_saying_what_to_fix(string key, string value, string message)
+    {
+        var data = RegistryApp.NewDataDirectory();
+        try
+        {
+            var (exit, _, error) = await ServerProcess.RunCommandAsync($"--{key}={value}", "--Registry:Database:ConnectionString=",
+                $"--Registry:Storage:DataDirectory={data}", "--urls", "http://127.0.0.1:0");
+
+            Assert.Equal(2, exit);
+            Assert.Contains($"registry: cannot start: {message}", error);
+            Assert.DoesNotContain("   at ", error); // a message, not a stack trace
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_stops_the_server_naming_where_it_looked_and_never_the_password()
+    {
+        var data = RegistryApp.NewDataDirectory();
+        try
+        {
+            var (exit, output, error) = await ServerProcess.RunCommandAsync("--Registry:Database:Provider=PostgreSql",
+                "--Registry:Database:ConnectionString=Host=127.0.0.1;Port=1;Database=catalogue;Username=registry;Password=hunter2-secret;Timeout=3",
+                $"--Registry:Storage:DataDirectory={data}", "--urls", "http://127.0.0.1:0");
+
+            Assert.Equal(2, exit);
+            Assert.Contains("registry: cannot start: PostgreSQL at 127.0.0.1:1/catalogue cannot be reached or refused the login", error);
+            Assert.Contains("Registry:Database:ConnectionString", error);
+            Assert.DoesNotContain("hunter2-secret", error + output);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
 }

@@ -149,12 +149,7 @@ public sealed class MultiInstanceTests : IDisposable
         Assert.Equal("Passed", (await Validations.WaitAsync(onA, "watched", 1)).GetProperty("status").GetString());
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await BrowserFixture.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = b.CreateClient().BaseAddress!.ToString() });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
