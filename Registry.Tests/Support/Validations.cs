@@ -20,7 +20,7 @@ public static class Validations
     /// <summary>Polls the validation of a version until it is Passed or Failed.</summary>
     public static async Task<JsonElement> WaitAsync(HttpClient client, string model, int version, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(180)); // a bound for loaded machines, not an expectation
         JsonElement last = default;
         while (DateTime.UtcNow < deadline)
         {

@@ -111,18 +111,22 @@ public class ValidationApiTests() : AppTests(new RegistryApp(Validations.Enabled
     [Fact]
     public async Task A_sandbox_killed_mid_run_is_a_failed_check_naming_the_signal()
     {
-        (await Admin.UploadAsync("killed", AdversarialModels.Loop(1_000_000_000_000))).EnsureSuccessStatusCode();
+        // A registry of its own whose timeout cannot come first: on a loaded machine the sandbox's own
+        // start can take many seconds, and the kill must be what ends it.
+        await using var app = new RegistryApp(Validations.Enabled(timeoutSeconds: 300, memoryMiB: 768));
+        var admin = app.CreateClient();
+        (await admin.UploadAsync("killed", AdversarialModels.Loop(1_000_000_000_000))).EnsureSuccessStatusCode();
         int? sandbox = null;
-        for (var i = 0; i < 100 && sandbox is null; i++)
+        for (var i = 0; i < 1200 && sandbox is null; i++)
         {
-            sandbox = SandboxProcesses().Select(pid => (int?)pid).FirstOrDefault();
+            sandbox = SandboxProcesses(app).Select(pid => (int?)pid).FirstOrDefault();
             if (sandbox is null) await Task.Delay(50);
         }
         Assert.True(sandbox > 0, "the sandbox of this test's upload was not found"); // never kill(0): that is the whole process group
         await Task.Delay(500); // into the smoke run, which never ends on its own
         System.Diagnostics.Process.GetProcessById(sandbox.Value).Kill();
 
-        var validation = await Validations.WaitAsync(Admin, "killed", 1);
+        var validation = await Validations.WaitAsync(admin, "killed", 1, TimeSpan.FromSeconds(300));
 
         Assert.Equal("Failed", validation.GetProperty("status").GetString());
         var failed = validation.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("status").GetString() == "Failed");
@@ -186,6 +190,6 @@ public class ValidationApiTests() : AppTests(new RegistryApp(Validations.Enabled
     /// Sandboxes of this test's server: other tests' in-process servers share the parent process, so
     /// the sandbox's working folder (its HOME, under this app's data folder) tells them apart.
     /// </summary>
-    private IEnumerable<int> SandboxProcesses() =>
-        ProcessTable.ChildrenRunning(Environment.ProcessId, "Registry.Sandbox.dll", $"HOME={App.DataDirectory}");
+    private IEnumerable<int> SandboxProcesses(RegistryApp? app = null) =>
+        ProcessTable.ChildrenRunning(Environment.ProcessId, "Registry.Sandbox.dll", $"HOME={(app ?? App).DataDirectory}");
 }

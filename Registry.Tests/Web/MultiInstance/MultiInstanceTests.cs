@@ -28,7 +28,9 @@ public sealed class MultiInstanceTests : IDisposable
             ["Registry:Validation:HeartbeatSeconds"] = "0.5",
             ["Registry:Validation:PollSeconds"] = "0.2",
             ["Registry:Validation:PerformanceRuns"] = "1",
-            ["Registry:Validation:TimeoutSeconds"] = "60",
+            ["Registry:Validation:PerformanceMinRuns"] = "1",
+            // Limits, not expectations: a loaded machine runs the looping model far slower.
+            ["Registry:Validation:TimeoutSeconds"] = "300",
         };
     }
 
@@ -67,9 +69,10 @@ public sealed class MultiInstanceTests : IDisposable
         Assert.Equal("shared", (await (await onB.GetAsync("/api/v1/models/shared/versions/1")).JsonAsync()).GetProperty("model").GetString());
         Assert.Equal(bytes, await onB.GetByteArrayAsync("/api/v1/models/shared/versions/1/artifact"));
 
-        // Validated exactly once, by whichever instance claimed it.
+        // Validated exactly once, by whichever instance claimed it. (A claim may change hands when a
+        // loaded machine misses a renewal of the 2 s lease; completing is what happens once.)
         var validation = await Validations.WaitAsync(onB, "shared", 1);
-        Assert.Equal(("Passed", 1), (validation.GetProperty("status").GetString(), validation.GetProperty("attempts").GetInt32()));
+        Assert.Equal("Passed", validation.GetProperty("status").GetString());
         Assert.Equal(1, await CountEventsAsync(onA, "validation.completed", "version:shared/1"));
 
         // Two versions race to production through approvals given on both instances at once.
@@ -124,8 +127,9 @@ public sealed class MultiInstanceTests : IDisposable
         var survivor = owner == a ? b : a;
         owner.KillHard();
 
-        var validation = await Validations.WaitAsync(survivor.Client(key), "slow", 1, TimeSpan.FromSeconds(120));
-        Assert.Equal(("Passed", 2), (validation.GetProperty("status").GetString(), validation.GetProperty("attempts").GetInt32()));
+        var validation = await Validations.WaitAsync(survivor.Client(key), "slow", 1, TimeSpan.FromSeconds(600));
+        Assert.Equal("Passed", validation.GetProperty("status").GetString(), validation.ToString());
+        Assert.True(validation.GetProperty("attempts").GetInt32() >= 2, "the killed instance's claim was not taken over");
         Assert.Equal(1, await CountEventsAsync(survivor.Client(key), "validation.completed", "version:slow/1"));
 
         // A third instance joins by starting, and sees the same registry.
