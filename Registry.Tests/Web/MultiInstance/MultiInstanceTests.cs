@@ -128,7 +128,7 @@ public sealed class MultiInstanceTests : IDisposable
         owner.KillHard();
 
         var validation = await Validations.WaitAsync(survivor.Client(key), "slow", 1, TimeSpan.FromSeconds(600));
-        Assert.Equal("Passed", validation.GetProperty("status").GetString(), validation.ToString());
+        Assert.True(validation.GetProperty("status").GetString() == "Passed", validation.ToString());
         Assert.True(validation.GetProperty("attempts").GetInt32() >= 2, "the killed instance's claim was not taken over");
         Assert.Equal(1, await CountEventsAsync(survivor.Client(key), "validation.completed", "version:slow/1"));
 
