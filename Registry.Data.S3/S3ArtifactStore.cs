@@ -11,7 +11,7 @@ namespace Registry.Data.S3;
 /// <summary>
 /// Artifacts as objects in an S3-compatible bucket, under <c>{Prefix}sha256/&lt;2 hex&gt;/&lt;64 hex&gt;</c>:
 /// the store several instances share. An upload is staged twice in one pass: to a local temporary file
-/// (for the header inspection) and, as it arrives, to a multipart upload at <c>{Prefix}staging/{guid}</c>;
+/// (for the header inspection) and, as it arrives, to a multipart upload at <c>{Prefix}staging-{guid}</c>;
 /// committing completes that upload and copies it, inside the bucket, to its content address.
 /// </summary>
 internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILogger<S3ArtifactStore> logger) : IArtifactStore, IArtifactMaintenance
@@ -139,7 +139,7 @@ internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILo
     }
 
     /// <summary>
-    /// Local leftovers, then multipart uploads under <c>{Prefix}staging/</c> last written before the
+    /// Local leftovers, then multipart uploads under <c>{Prefix}staging-</c> last written before the
     /// cutoff (their newest part, or their start when they have none), then staging objects older than it.
     /// </summary>
     public async Task<IReadOnlyList<string>> DeleteStaleStagingAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)

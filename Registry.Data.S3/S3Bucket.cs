@@ -11,7 +11,9 @@ namespace Registry.Data.S3;
 /// </summary>
 internal sealed class S3Bucket(IAmazonS3 client, IOptions<S3StorageOptions> options)
 {
-    private const string StagingFolder = "staging/";
+    // A name prefix, not a folder: S3-compatible servers that keep objects as files (s3rver) remove a
+    // folder when its last object goes, which races with an upload creating the next one there.
+    private const string StagingFolder = "staging-";
 
     private readonly S3StorageOptions _options = options.Value;
 
@@ -22,7 +24,7 @@ internal sealed class S3Bucket(IAmazonS3 client, IOptions<S3StorageOptions> opti
     /// <summary>Where content-addressed objects live: <c>{Prefix}sha256/</c>.</summary>
     public string ContentPrefix => $"{_options.Prefix}{StorageKeys.Prefix}/";
 
-    /// <summary>Where uploads being received live: <c>{Prefix}staging/</c>.</summary>
+    /// <summary>Where uploads being received live: <c>{Prefix}staging-</c>.</summary>
     public string StagingPrefix => $"{_options.Prefix}{StagingFolder}";
 
     public string Describe() => _options.Describe();

@@ -40,7 +40,7 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger) : IAsyncD
     private bool _committed;
     private bool _disposed;
 
-    /// <summary>The staging object key, <c>{Prefix}staging/{guid}</c>.</summary>
+    /// <summary>The staging object key, <c>{Prefix}staging-{guid}</c>.</summary>
     public string Key { get; } = bucket.NewStagingKey();
 
     /// <summary>Takes one chunk; sends a part whenever one is full, waiting when too many are on the wire.</summary>

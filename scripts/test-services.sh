@@ -75,8 +75,18 @@ services_start() {
   local s3_port
   s3_port="$(free_port)"
   mkdir -p "$services_dir/s3"
-  node "$tools/node_modules/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" --directory "$services_dir/s3" \
-    --configure-bucket registry-tests --silent >"$services_dir/s3rver.log" 2>&1 &
+  # s3rver can die of an unhandled file-system race; it is started again (at most 10 times, each
+  # logged and reported at the end) so that one crash fails the requests in flight, not the rest of the run.
+  (
+    for attempt in $(seq 1 11); do
+      [ "$attempt" -eq 1 ] || echo "s3rver exited; start $attempt" >> "$services_dir/s3rver.restarts"
+      node "$tools/node_modules/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$s3_port" --directory "$services_dir/s3" \
+        --configure-bucket registry-tests --silent >>"$services_dir/s3rver.log" 2>&1 &
+      echo $! > "$services_dir/s3rver.node.pid"
+      wait $! || true
+      [ -f "$services_dir/stopping" ] && break
+    done
+  ) &
   echo $! > "$services_dir/s3rver.pid"
   local up=""
   for _ in $(seq 1 300); do
@@ -93,7 +103,13 @@ services_start() {
 
 services_stop() {
   [ -n "$services_dir" ] && [ -d "$services_dir" ] || return 0
+  touch "$services_dir/stopping"
   if [ -f "$services_dir/s3rver.pid" ]; then kill "$(cat "$services_dir/s3rver.pid")" 2>/dev/null || true; fi
+  if [ -f "$services_dir/s3rver.node.pid" ]; then kill "$(cat "$services_dir/s3rver.node.pid")" 2>/dev/null || true; fi
+  if [ -f "$services_dir/s3rver.restarts" ]; then
+    echo "test.sh: s3rver crashed and was restarted $(wc -l < "$services_dir/s3rver.restarts") time(s) during the run:" >&2
+    grep -m 3 -A 2 "Error" "$services_dir/s3rver.log" >&2 || true
+  fi
   if [ -n "$pg_bin" ] && [ -f "$services_dir/pg/postmaster.pid" ]; then as_pg "$pg_bin/pg_ctl" -D "$services_dir/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$services_dir"
 }

@@ -133,7 +133,7 @@ public sealed class S3ArtifactStoreTests : IAsyncLifetime
     {
         var staged = await StageAsync(RandomBytes(17 * MiB));
         // Past one part: the bytes wait in an unfinished multipart upload for the commit.
-        Assert.Empty(await ObjectKeysAsync("staging/"));
+        Assert.Empty(await ObjectKeysAsync("staging-"));
         Assert.Single(await UnfinishedUploadsAsync());
 
         await staged.DisposeAsync();
@@ -146,15 +146,15 @@ public sealed class S3ArtifactStoreTests : IAsyncLifetime
     public async Task StaleStagingSweep_RemovesStagingOlderThanTheCutoff_AndKeepsNewer()
     {
         await using var staged = await StageAsync(RandomBytes(MiB + 3));
-        var staging = Assert.Single(await ObjectKeysAsync("staging/"));
+        var staging = Assert.Single(await ObjectKeysAsync("staging-"));
 
         var keptByAPastCutoff = await Maintenance.DeleteStaleStagingAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
         Assert.Empty(keptByAPastCutoff);
-        Assert.Equal([staging], await ObjectKeysAsync("staging/"));
+        Assert.Equal([staging], await ObjectKeysAsync("staging-"));
 
         var removed = await Maintenance.DeleteStaleStagingAsync(DateTimeOffset.UtcNow.AddHours(1), CancellationToken.None);
         Assert.Contains(staging[_prefix.Length..], removed);
-        Assert.Empty(await ObjectKeysAsync("staging/"));
+        Assert.Empty(await ObjectKeysAsync("staging-"));
     }
 
     [Fact]
