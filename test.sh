@@ -50,6 +50,9 @@ REGISTRY_TEST_BACKEND=Sqlite run_pass sqlite "" "$@"
 # have no back-end and ran above).
 REGISTRY_TEST_BACKEND=PostgreSqlS3 run_pass postgresql-s3 "FullyQualifiedName~Registry.Tests.Web&Backend!=SqliteOnly&Backend!=ServersOnly" "$@"
 
+# Every benchmark in its smoke mode, on the servers started above: keeps the benchmarks from rotting.
+bench/smoke.sh || status=$?
+
 # Sum the counters of every results file (one per project and pass).
 summary="$(find "$results" -name '*.trx' -exec cat {} + 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }

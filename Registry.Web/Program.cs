@@ -5,7 +5,6 @@ using Registry.Web.Cli;
 using Registry.Web.Security;
 
 if (RegistryCli.IsCommand(args)) return await RegistryCli.RunAsync(args);
-if (args is [CatalogueGenerator.Command, ..]) return await CatalogueGenerator.RunAsync(args);
 
 try
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Registry.Core.Onnx;
+using Registry.Bench;
 using Registry.Core.Onnx.Proto;
 
 // Benchmark helpers, driven by the scripts beside this project.
@@ -15,6 +16,9 @@ using Registry.Core.Onnx.Proto;
 //                                      keep-alive connection; prints "path p50 p95" in milliseconds.
 //   page <base> <user> <password> <runs> <path>…   signs in with headless Debian Chromium, then per path
 //                                      times <runs> loads until the first table row is visible; prints "path p50 p95".
+//   generate-catalogue [--models N --versions N --metrics N --big N] --Registry:…=…   fills an empty
+//                                      registry (SQLite or PostgreSQL, as the settings say) with a synthetic catalogue.
+//   s3put <file> <url> <bucket> <key>  puts a file the way the S3 store does; prints seconds.
 return args switch
 {
     ["linear", var path, var batch, var inputs, var outputs, ..] => WriteLinear(path, int.Parse(batch, CultureInfo.InvariantCulture),
@@ -23,6 +27,8 @@ return args switch
     ["model", var path, var mib, ..] => WriteModel(path, long.Parse(mib, CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : "bench"),
     ["http", var baseUrl, var key, var runs, .. var paths] => await TimeHttpAsync(baseUrl, key, int.Parse(runs, CultureInfo.InvariantCulture), paths),
     ["page", var baseUrl, var user, var password, var runs, .. var paths] => await TimePagesAsync(baseUrl, user, password, int.Parse(runs, CultureInfo.InvariantCulture), paths),
+    [CatalogueGenerator.Command, ..] => await CatalogueGenerator.RunAsync(args),
+    [S3Put.Command, var file, var url, var bucket, var key] => await S3Put.RunAsync(file, url, bucket, key),
     ["rss", var pid] => PrintStatus(pid, "VmRSS:"),
     ["peak", var pid] => PrintStatus(pid, "VmHWM:"),
     ["reset-peak", var pid] => ResetPeak(pid),
@@ -154,7 +160,7 @@ static int ResetPeak(string pid)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Registry.Bench model <path> <MiB> [tag] | rss <pid> | peak <pid> | reset-peak <pid>");
+    Console.Error.WriteLine("usage: Registry.Bench model <path> <MiB> [tag] | linear … | ort … | http … | page … | rss <pid> | peak <pid> | reset-peak <pid> | generate-catalogue … | s3put <file> <url> <bucket> <key>");
     return 2;
 }
 
