@@ -51,7 +51,10 @@ REGISTRY_TEST_BACKEND=Sqlite run_pass sqlite "" "$@"
 REGISTRY_TEST_BACKEND=PostgreSqlS3 run_pass postgresql-s3 "FullyQualifiedName~Registry.Tests.Web&Backend!=SqliteOnly&Backend!=ServersOnly" "$@"
 
 # Every benchmark in its smoke mode, on the servers started above: keeps the benchmarks from rotting.
-bench/smoke.sh || status=$?
+if ! bench/smoke.sh; then
+  echo "test.sh: the benchmarks' smoke run failed (see above)." >&2
+  status=1
+fi
 
 # Sum the counters of every results file (one per project and pass).
 summary="$(find "$results" -name '*.trx' -exec cat {} + 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
