@@ -23,6 +23,10 @@ public abstract class ComponentTestBase : IAsyncLifetime
 {
     private readonly string _dataDirectory = RegistryApp.NewDataDirectory();
 
+    // A bound, not an expectation: "wait for" returns as soon as the assertion holds, and a loaded
+    // 2-core machine (or a database server beside the tests) can take seconds where 1 s is bUnit's default.
+    static ComponentTestBase() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+
     protected BunitContext Context { get; } = new();
 
     public virtual async Task InitializeAsync()

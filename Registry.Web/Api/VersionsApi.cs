@@ -157,7 +157,7 @@ public static class VersionsApi
         {
             loggers.CreateLogger(typeof(VersionsApi)).LogError(ex, "Upload to {Model} failed in the artifact store", name);
             return Problems.ServerError("Storage failure",
-                $"The server {ex.Message}. Nothing was registered. An operator should check the data folder (free space, permissions); then retry.");
+                $"Storing the upload failed: {ex.Message}. Nothing was registered. An operator should check the artifact store (free space and permissions of the data folder, or the object store's reachability); then retry.");
         }
     }
 
