@@ -70,7 +70,7 @@ calc() { awk "BEGIN { print $* }"; }
 
 # A field of the admin connection string (Host, Port, …).
 pg_field() { tr ';' '\n' <<<"$REGISTRY_TEST_PG" | sed -n "s/^$1=//Ip" | head -n 1; }
-psql_admin() { "$pg_bin/psql" -h "$(pg_field Host)" -p "$(pg_field Port)" -U "$(pg_field Username)" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+psql_admin() { "${pg_bin:-$(find_pg_bin)}/psql" -h "$(pg_field Host)" -p "$(pg_field Port)" -U "$(pg_field Username)" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 services_ensure() {
   if [ -n "${REGISTRY_TEST_PG:-}" ] && [ -n "${REGISTRY_TEST_S3_URL:-}" ]; then return; fi
