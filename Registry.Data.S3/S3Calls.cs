@@ -24,17 +24,11 @@ internal static class S3Calls
         }
     }
 
-    public static async Task RunAsync(string what, Func<Task> call)
+    public static Task RunAsync(string what, Func<Task> call) => RunAsync(what, async () =>
     {
-        try
-        {
-            await call();
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            throw Failure(what, ex);
-        }
-    }
+        await call();
+        return true;
+    });
 
     /// <summary>Runs a read that answers null when the object is not there.</summary>
     public static async Task<T?> RunOrNullAsync<T>(string what, Func<Task<T>> call) where T : class
@@ -64,14 +58,14 @@ internal static class S3Calls
     public static bool IsStoreFailure(Exception ex) =>
         ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException;
 
-    public static ArtifactStoreException Failure(string what, Exception ex)
+    public static ArtifactStoreException Failure(string what, Exception ex) =>
+        new($"the object store could not {what} ({CodeOf(ex) ?? $"no answer: {ex.GetBaseException().GetType().Name}"})", ex);
+
+    /// <summary>What the store answered, safe to show: its error code, else its HTTP status; null when it did not answer.</summary>
+    public static string? CodeOf(Exception ex) => ex switch
     {
-        var code = ex switch
-        {
-            AmazonServiceException { ErrorCode: { Length: > 0 } errorCode } => errorCode,
-            AmazonServiceException { StatusCode: > 0 } service => $"HTTP {(int)service.StatusCode}",
-            _ => $"no answer: {ex.GetBaseException().GetType().Name}",
-        };
-        return new ArtifactStoreException($"the object store could not {what} ({code})", ex);
-    }
+        AmazonServiceException { ErrorCode: { Length: > 0 } errorCode } => errorCode,
+        AmazonServiceException { StatusCode: > 0 } service => $"HTTP {(int)service.StatusCode}",
+        _ => null,
+    };
 }

@@ -44,10 +44,5 @@ internal sealed class S3StartupCheck(S3Bucket bucket) : IStartupCheck
         }
     }
 
-    private static string Code(Exception ex) => ex switch
-    {
-        AmazonServiceException { ErrorCode: { Length: > 0 } code } => code,
-        AmazonServiceException service => $"HTTP {(int)service.StatusCode}",
-        _ => ex.GetType().Name,
-    };
+    private static string Code(Exception ex) => S3Calls.CodeOf(ex) ?? ex.GetType().Name;
 }
