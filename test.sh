@@ -56,6 +56,18 @@ if ! bench/smoke.sh; then
   status=1
 fi
 
+# Name every failed test with the first lines of its message, just above the summary, so that a log
+# cut to its tail still says what failed and in which pass.
+for trx in $(find "$results" -name '*.trx' | sort); do
+  awk -v pass="$(basename "$(dirname "$trx")")" '
+    function unxml(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s); return s }
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = unxml(substr($0, RSTART + 10, RLENGTH - 11)); failed = 1; lines = 0; inmsg = 0; print "FAILED [" pass "] " name }
+    failed && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
+    failed && inmsg { done = sub(/<\/Message>.*/, ""); if (lines < 8 && length($0) > 0) { print "    " substr(unxml($0), 1, 300); lines++ } if (done) inmsg = 0 }
+    failed && /<\/UnitTestResult>/ { failed = 0; inmsg = 0 }
+  ' "$trx"
+done
+
 # Sum the counters of every results file (one per project and pass).
 summary="$(find "$results" -name '*.trx' -exec cat {} + 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }
