@@ -35,21 +35,15 @@ public class CrashRecoveryTests
                 var client = first.Client(key);
                 // About three seconds of looping per run: long enough to be killed in the middle.
                 (await client.UploadAsync("slow", AdversarialModels.Loop(6_000_000))).EnsureSuccessStatusCode();
-                await WaitForStatusAsync(client, "Running");
-                // The run is claimed a moment before its sandbox process starts.
+                // The run is claimed (and its model copied out of the store) before its sandbox starts.
                 orphans = [];
-                for (var i = 0; i < 100 && orphans.Length == 0; i++)
-                {
-                    orphans = [.. first.SandboxChildren()];
-                    if (orphans.Length == 0) await Task.Delay(50);
-                }
-                Assert.NotEmpty(orphans);
+                Assert.True(await Eventually.HoldsAsync(() => (orphans = [.. first.SandboxChildren()]).Length > 0), "no sandbox ever started");
 
                 first.KillHard();
             }
 
             // The sandbox notices its server is gone and stops, rather than running on unwatched.
-            for (var i = 0; i < 50 && orphans.Any(ProcessTable.IsAlive); i++) await Task.Delay(100);
+            await Eventually.HoldsAsync(() => !orphans.Any(ProcessTable.IsAlive));
             Assert.DoesNotContain(orphans, ProcessTable.IsAlive);
 
             using var second = await ServerProcess.StartAsync(data, settings);
@@ -73,16 +67,5 @@ public class CrashRecoveryTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(data, recursive: true);
         }
-    }
-
-    private static async Task WaitForStatusAsync(HttpClient client, string status)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            var response = await client.GetAsync("/api/v1/models/slow/versions/1/validation");
-            if (response.IsSuccessStatusCode && (await response.JsonAsync()).GetProperty("status").GetString() == status) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"validation never reached {status}");
     }
 }

@@ -93,8 +93,7 @@ public class GarbageCollectionTests() : AppTests(new RegistryApp(new Dictionary<
         await wire.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
         await wire.WriteAsync(body.AsMemory(0, body.Length / 2));
         await wire.FlushAsync();
-        for (var i = 0; i < 300 && !app.TempFiles().Any(); i++) await Task.Delay(50);
-        Assert.True(app.TempFiles().Any(), "the upload never began staging");
+        Assert.True(await Eventually.HoldsAsync(() => app.TempFiles().Any()), "the upload never began staging");
 
         // What the README recommends for automated set-ups, and a second server on the same data.
         var (exit, key, error) = await ServerProcess.RunCommandAsync("apikey", "create", "--user", "admin", "--scopes", "read", "--name", "during-upload",

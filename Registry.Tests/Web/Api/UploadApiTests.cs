@@ -282,13 +282,8 @@ public class UploadApiTests : AppTests
             // The client sees its own failure; what matters is what the server kept.
         }
 
-        await WaitUntilAsync(() => !App.TempFiles().Any());
+        Assert.True(await Eventually.HoldsAsync(() => !App.TempFiles().Any()), "the broken upload's temporary file was never removed");
         Assert.Equal(before, await App.SnapshotAsync());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 50 && !condition(); i++) await Task.Delay(100);
     }
 
     /// <summary>A request body that breaks partway, like a client that disconnects.</summary>

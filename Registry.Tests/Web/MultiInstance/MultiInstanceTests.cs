@@ -118,14 +118,9 @@ public sealed class MultiInstanceTests : IDisposable
         // About three seconds of looping per run: long enough to be killed in the middle.
         (await a.Client(key).UploadAsync("slow", AdversarialModels.Loop(6_000_000))).EnsureSuccessStatusCode();
         ServerProcess? owner = null;
-        for (var i = 0; i < 600 && owner is null; i++)
-        {
-            owner = a.SandboxChildren().Count > 0 ? a : b.SandboxChildren().Count > 0 ? b : null;
-            if (owner is null) await Task.Delay(50);
-        }
-        Assert.NotNull(owner);
-        var survivor = owner == a ? b : a;
-        owner.KillHard();
+        Assert.True(await Eventually.HoldsAsync(() => (owner = a.SandboxChildren().Count > 0 ? a : b.SandboxChildren().Count > 0 ? b : null) is not null), "no sandbox ever started");
+        var survivor = owner! == a ? b : a;
+        owner!.KillHard();
 
         var validation = await Validations.WaitAsync(survivor.Client(key), "slow", 1, TimeSpan.FromSeconds(600));
         Assert.True(validation.GetProperty("status").GetString() == "Passed", validation.ToString());
