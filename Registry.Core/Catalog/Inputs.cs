@@ -16,6 +16,12 @@ public sealed record VersionMetadata
 
     /// <summary>Shapes for the smoke test by input name, such as {"image": [1, 3, 224, 224]}.</summary>
     public Dictionary<string, long[]>? SmokeTestShapes { get; init; }
+
+    /// <summary>
+    /// The file's SHA-256 as the client computed it (64 hex digits, as <c>sha256sum</c> prints them):
+    /// a file that arrives with another digest is refused and nothing is kept.
+    /// </summary>
+    public string? Sha256 { get; init; }
 }
 
 public sealed record MetricInput

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FluentValidation;
+using Registry.Core.Storage;
 
 namespace Registry.Core.Catalog;
 
@@ -117,6 +118,8 @@ public sealed class VersionMetadataValidator : AbstractValidator<VersionMetadata
                 if (dims is null || dims.Length > 32)
                     ctx.AddFailure($"smokeTestShapes.{name}", "A shape is a list of at most 32 dimensions, such as [1, 3, 224, 224].");
         });
+        RuleFor(m => m.Sha256).Must(d => d is null || StorageKeys.IsSha256(d.ToLowerInvariant())).OverridePropertyName("sha256")
+            .WithMessage("sha256 is the file's SHA-256 as 64 hex digits, as sha256sum prints it.");
     }
 }
 

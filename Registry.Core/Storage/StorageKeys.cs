@@ -14,6 +14,12 @@ public static partial class StorageKeys
     /// <summary>The key of bytes with this lower-case hex SHA-256.</summary>
     public static string Of(string sha256) => $"{Prefix}/{sha256[..2]}/{sha256}";
 
+    /// <summary>True when <paramref name="value"/> is a SHA-256 as 64 lower-case hex digits.</summary>
+    public static bool IsSha256(string value) => DigestPattern().IsMatch(value);
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex DigestPattern();
+
     /// <summary>True when <paramref name="key"/> is a well-formed content address (never a path a client chose).</summary>
     public static bool IsKey(string key) => KeyPattern().IsMatch(key);
 

@@ -65,7 +65,8 @@ internal static class MultipartUpload
                     case FilePart when file is not null:
                         return RegistryError.BadRequest("Duplicate part", "An upload carries one model: send a single 'file' part.");
                     case FilePart:
-                        var staged = await store.StageAsync(section.Body, limits.MaxFileBytes, ct);
+                        // A digest declared in metadata sent before the file lets the store stage at its address.
+                        var staged = await store.StageAsync(section.Body, limits.MaxFileBytes, metadata?.Sha256?.ToLowerInvariant(), ct);
                         if (!staged.IsSuccess) return staged.Error!;
                         file = staged.Value;
                         break;
@@ -100,6 +101,9 @@ internal static class MultipartUpload
             if (file is null)
                 return RegistryError.BadRequest("Missing file",
                     $"The upload has no '{FilePart}' part. Attach the .onnx file as a part named '{FilePart}' (curl -F file=@model.onnx).");
+            if (metadata?.Sha256 is { } declared && !string.Equals(declared, file.Sha256, StringComparison.OrdinalIgnoreCase))
+                return RegistryError.BadRequest("Digest mismatch",
+                    $"The file that arrived has SHA-256 {file.Sha256}, not the {declared.ToLowerInvariant()} declared in metadata.sha256; nothing was kept. Check that the right file was sent and that it was not changed on the way, then upload it again.");
             handedOver = true;
             return new UploadForm(file, metadata, references);
         }

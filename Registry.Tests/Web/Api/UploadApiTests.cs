@@ -146,7 +146,7 @@ public class UploadApiTests : AppTests
         "empty file", "random bytes", "html page", "truncated model", "protobuf without graph", "ir_version 0",
         "missing file part", "malformed metadata", "metadata field of wrong type", "NaN metric", "infinite metric",
         "unknown parent version", "bad model name", "over-long description", "over-long tag", "unexpected part",
-        "not multipart",
+        "not multipart", "declared digest of another file", "malformed declared digest",
     ];
 
     [Theory]
@@ -177,6 +177,10 @@ public class UploadApiTests : AppTests
             "over-long tag" => (await Admin.UploadAsync("m", model, $$$"""{"tags": {"note": "{{{new string('x', 501)}}}"}}"""), 422, "tags.note", "at most 500 characters"),
             "unexpected part" => (await Admin.PostAsync("/api/v1/models/m/versions", WithExtraPart(model)), 400, null, "Unexpected part 'weights'"),
             "not multipart" => (await Admin.PostAsync("/api/v1/models/m/versions", new ByteArrayContent(model)), 400, null, "multipart/form-data"),
+            // The digest of what is already stored: staging at that address must leave it as it was.
+            "declared digest of another file" => (await Admin.UploadAsync("m", model, $$"""{"sha256": "{{Sha256Of(OnnxModels.Linear())}}"}"""), 400, null,
+                $"has SHA-256 {Sha256Of(model)}, not the {Sha256Of(OnnxModels.Linear())} declared in metadata.sha256; nothing was kept"),
+            "malformed declared digest" => (await Admin.UploadAsync("m", model, """{"sha256": "sha256:abc"}"""), 422, "sha256", "64 hex digits"),
             _ => throw new ArgumentOutOfRangeException(nameof(refusal)),
         };
 
@@ -185,6 +189,36 @@ public class UploadApiTests : AppTests
         Assert.Equal(before, await App.SnapshotAsync());
         Assert.Empty(App.TempFiles());
     }
+
+    [Fact]
+    public async Task A_declared_digest_is_checked_against_the_file_whichever_part_comes_first()
+    {
+        var model = OnnxModels.Linear(16, 4, seed: 3);
+        var sha = Sha256Of(model);
+
+        // Declared before the file (in any case of hex), as a pipeline that knows its digest sends it.
+        var accepted = await Admin.UploadAsync("declared", model, $$"""{"sha256": "{{sha.ToUpperInvariant()}}"}""");
+        Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+        Assert.Equal(sha, (await accepted.JsonAsync()).GetProperty("sha256").GetString());
+        var downloaded = await Admin.GetByteArrayAsync("/api/v1/models/declared/versions/1/artifact");
+        Assert.Equal(model, downloaded);
+
+        // Declared after the file: the file was staged unchecked, and is refused once the declaration is read.
+        var before = await App.SnapshotAsync();
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(model);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "file", "model.onnx");
+        form.Add(new StringContent($$"""{"sha256": "{{new string('0', 64)}}"}""", Encoding.UTF8, "application/json"), "metadata");
+        var refused = await Admin.PostAsync("/api/v1/models/declared/versions", form);
+
+        var problem = await refused.ProblemAsync(400);
+        Assert.Contains($"has SHA-256 {sha}, not the {new string('0', 64)} declared", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await App.SnapshotAsync());
+        Assert.Empty(App.TempFiles());
+    }
+
+    private static string Sha256Of(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     [Fact]
     public async Task An_upload_over_the_size_limit_is_refused_with_413_and_nothing_kept()
