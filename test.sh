@@ -61,11 +61,11 @@ fi
 for trx in $(find "$results" -name '*.trx' | sort); do
   awk -v pass="$(basename "$(dirname "$trx")")" '
     function unxml(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s); return s }
-    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = unxml(substr($0, RSTART + 10, RLENGTH - 11)); failed = 1; lines = 0; inmsg = 0; print "FAILED [" pass "] " name }
+    /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ { match($0, /testName="[^"]*"/); name = unxml(substr($0, RSTART + 10, RLENGTH - 11)); failed = 1; lines = 0; inmsg = 0; print "FAILED [" pass "] " name }
     failed && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
     failed && inmsg { done = sub(/<\/Message>.*/, ""); if (lines < 8 && length($0) > 0) { print "    " substr(unxml($0), 1, 300); lines++ } if (done) inmsg = 0 }
     failed && /<\/UnitTestResult>/ { failed = 0; inmsg = 0 }
-  ' "$trx"
+  ' "$trx" || true
 done
 
 # Sum the counters of every results file (one per project and pass).

@@ -12,19 +12,15 @@ namespace Registry.Data.S3;
 /// Artifacts as objects in an S3-compatible bucket, under <c>{Prefix}sha256/&lt;2 hex&gt;/&lt;64 hex&gt;</c>:
 /// the store several instances share. An upload is staged twice in one pass: to a local temporary file
 /// (for the header inspection) and, as it arrives, to a multipart upload at <c>{Prefix}staging-{guid}</c>;
-/// committing completes that upload and copies it, inside the bucket, to its content address. When
-/// the client declared the digest, the multipart upload goes straight to the content address instead,
-/// and committing only completes it (no copy of the whole object).
+/// committing completes that upload and copies it, inside the bucket, to its content address.
 /// </summary>
 internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILogger<S3ArtifactStore> logger) : IArtifactStore, IArtifactMaintenance
 {
     private int _warnedMultipartListing;
 
-    public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, string? declaredSha256, CancellationToken cancellationToken)
+    public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
-        if (declaredSha256 is not null && !StorageKeys.IsSha256(declaredSha256))
-            throw new ArgumentException("A declared digest is 64 lower-case hex digits (the caller validates it).", nameof(declaredSha256));
-        var upload = new S3StagingUpload(bucket, logger, declaredSha256 is null ? null : bucket.ObjectKey(StorageKeys.Of(declaredSha256)));
+        var upload = new S3StagingUpload(bucket, logger);
         Result<LocalStagedFile> staged;
         try
         {

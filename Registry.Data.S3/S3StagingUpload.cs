@@ -15,14 +15,7 @@ namespace Registry.Data.S3;
 /// companion: disposing it before <see cref="CommitAsync"/> aborts the upload or deletes the staging
 /// object, so a refused or failed upload leaves nothing in the bucket.
 /// </summary>
-/// <remarks>
-/// With a <c>directKey</c> (the content address of a digest the client declared) the parts go to a
-/// multipart upload at that key, which stays invisible until <see cref="CommitAsync"/> completes it,
-/// so there is nothing to copy; a small upload's single PUT also waits for the commit. Until then the
-/// object at that key, if one is stored already, is never touched: a mismatch or a failure only
-/// aborts the upload.
-/// </remarks>
-internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? directKey = null) : IAsyncDisposable
+internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger) : IAsyncDisposable
 {
     /// <summary>The size of every part but the last (S3 wants at least 5 MiB).</summary>
     public const int PartSize = 8 * 1024 * 1024;
@@ -34,7 +27,8 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
     /// The part buffers of every upload of the process. A pool of its own, bounded, rather than the
     /// shared one: buffers are rented on one thread and returned on another (where a part's request
     /// completed), and the shared pool keeps one per thread, which held some 80 MiB of idle 8 MiB
-    /// buffers during a single 1 GiB upload.
+    /// buffers during a single 1 GiB upload. Up to 8 idle buffers (64 MiB) stay after a burst of
+    /// concurrent uploads.
     /// </summary>
     private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(PartSize, maxArraysPerBucket: 8);
 
@@ -55,10 +49,8 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
     private bool _committed;
     private bool _disposed;
 
-    /// <summary>The staging object key, <c>{Prefix}staging-{guid}</c>, or the content address it goes straight to.</summary>
-    public string Key { get; } = directKey ?? bucket.NewStagingKey();
-
-    private bool Direct => directKey is not null;
+    /// <summary>The staging object key, <c>{Prefix}staging-{guid}</c>.</summary>
+    public string Key { get; } = bucket.NewStagingKey();
 
     /// <summary>Takes one chunk; sends a part whenever one is full, waiting when too many are on the wire.</summary>
     public async ValueTask ForwardAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
@@ -82,7 +74,10 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
     {
         if (_uploadId is null)
         {
-            if (!Direct) await PutSmallUploadAsync(cancellationToken);
+            using var body = new MemoryStream(_buffer ?? [], 0, _filled, writable: false);
+            await S3Calls.RunAsync("store the upload", () => bucket.Client.PutObjectAsync(bucket.Put(Key, body), cancellationToken));
+            _objectWritten = true;
+            ReleaseBuffer();
             return;
         }
         if (_filled > 0) await SendPartAsync(cancellationToken);
@@ -96,16 +91,13 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
     /// </summary>
     public async Task CommitAsync(string objectKey, long sizeBytes, CancellationToken cancellationToken)
     {
-        if (Direct)
+        if (_uploadId is not null && !_completed)
         {
-            if (objectKey != Key)
-                throw new InvalidOperationException("The upload was staged for a declared digest that is not the file's; the caller must refuse the mismatch before committing.");
-            if (_uploadId is null) await PutSmallUploadAsync(cancellationToken);
-            else await CompleteAsync(cancellationToken);
-            _committed = true;
-            return;
+            var complete = new CompleteMultipartUploadRequest { BucketName = bucket.Name, Key = Key, UploadId = _uploadId, PartETags = [.. _parts] };
+            await S3Calls.RunAsync("complete the upload", () => bucket.Client.CompleteMultipartUploadAsync(complete, cancellationToken));
+            _completed = true;
+            _objectWritten = true;
         }
-        if (_uploadId is not null && !_completed) await CompleteAsync(cancellationToken);
         if (sizeBytes <= MaxSingleCopyBytes)
         {
             var copy = new CopyObjectRequest { SourceBucket = bucket.Name, SourceKey = Key, DestinationBucket = bucket.Name, DestinationKey = objectKey };
@@ -133,22 +125,6 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
         if (_committed) return;
         if (_uploadId is not null && !_completed) await AbortAsync();
         else if (_objectWritten) await DeleteStagingObjectAsync();
-    }
-
-    private async Task PutSmallUploadAsync(CancellationToken cancellationToken)
-    {
-        using var body = new MemoryStream(_buffer ?? [], 0, _filled, writable: false);
-        await S3Calls.RunAsync("store the upload", () => bucket.Client.PutObjectAsync(bucket.Put(Key, body), cancellationToken));
-        _objectWritten = true;
-        ReleaseBuffer();
-    }
-
-    private async Task CompleteAsync(CancellationToken cancellationToken)
-    {
-        var complete = new CompleteMultipartUploadRequest { BucketName = bucket.Name, Key = Key, UploadId = _uploadId, PartETags = [.. _parts] };
-        await S3Calls.RunAsync("complete the upload", () => bucket.Client.CompleteMultipartUploadAsync(complete, cancellationToken));
-        _completed = true;
-        _objectWritten = true;
     }
 
     private async Task SendPartAsync(CancellationToken cancellationToken)
@@ -221,10 +197,9 @@ internal sealed class S3StagingUpload(S3Bucket bucket, ILogger logger, string? d
         {
             await bucket.Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket.Name, Key = Key, UploadId = _uploadId }, CancellationToken.None);
         }
-        catch (AmazonS3Exception ex) when (S3Calls.IsUnsupported(ex) && _parts.Count > 0 && !Direct)
+        catch (AmazonS3Exception ex) when (S3Calls.IsUnsupported(ex) && _parts.Count > 0)
         {
-            // A server without abort (s3rver) still completes: turn the parts into an object and delete
-            // it. Never at a content address, where completing would replace what may be stored there.
+            // A server without abort (s3rver) still completes: turn the parts into an object and delete it.
             try
             {
                 var complete = new CompleteMultipartUploadRequest { BucketName = bucket.Name, Key = Key, UploadId = _uploadId, PartETags = [.. _parts] };

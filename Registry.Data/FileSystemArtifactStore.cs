@@ -11,8 +11,7 @@ namespace Registry.Data;
 /// </summary>
 internal sealed class FileSystemArtifactStore(DataPaths paths, LocalStaging staging) : IArtifactStore, IArtifactMaintenance
 {
-    /// <summary>Stages in <c>tmp/</c>; a declared digest changes nothing here, as a commit is a rename anyway.</summary>
-    public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, string? declaredSha256, CancellationToken cancellationToken)
+    public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         var staged = await staging.StageAsync(content, maxBytes, forward: null, cancellationToken);
         return staged.IsSuccess ? staged.Value : staged.Error!;

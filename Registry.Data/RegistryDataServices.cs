@@ -80,7 +80,10 @@ public static class RegistryDataServices
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Registry.Data");
         try
         {
-            Directory.CreateDirectory(paths.Root);
+            // Only its owner may look inside: the database, the keys and the models are in it. An
+            // existing folder keeps the mode its operator gave it.
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(paths.Root);
+            else Directory.CreateDirectory(paths.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Directory.CreateDirectory(paths.Temp);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -128,12 +128,9 @@ web() { dotnet "$web_dir/Registry.Web.dll" "$@" "${settings[@]}"; }
 # api_key <scopes>: a new API key of the admin account (the server must have started once, to create it).
 api_key() { web apikey create --user admin --scopes "$1" --name "bench-$RANDOM$RANDOM"; }
 
-# upload <file> <model> <key> [metadata.json]: uploads a new version (the metadata part, when given,
-# before the file, as a client that declares the digest sends it); fails with the server's answer
-# unless it is 201.
+# upload <file> <model> <key>: uploads a new version; fails with the server's answer unless it is 201.
 upload() {
-  local status metadata=()
-  [ -z "${4:-}" ] || metadata=(-F "metadata=<$4;type=application/json")
-  status=$(curl -s -o "$work/response.json" -w '%{http_code}' -H "Authorization: Bearer $3" "${metadata[@]}" -F "file=@$1" "$base/api/v1/models/$2/versions")
+  local status
+  status=$(curl -s -o "$work/response.json" -w '%{http_code}' -H "Authorization: Bearer $3" -F "file=@$1" "$base/api/v1/models/$2/versions")
   [ "$status" = "201" ] || { echo "bench: uploading $1 as $2 answered $status: $(cat "$work/response.json")" >&2; exit 1; }
 }

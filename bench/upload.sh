@@ -8,10 +8,7 @@
 # file with sha256sum; on postgres-s3, the AWS SDK putting the file into the same s3rver the way the
 # store sends parts (`Registry.Bench s3put`). Prints, for each run and as medians: the baseline's
 # seconds, the upload's, the throughput ratio upload/baseline (the issue's target is >= 0.8) and
-# the server's peak RSS growth during the upload (target < 64 MiB). On postgres-s3 each run also
-# uploads the file once more with its digest declared in metadata.sha256 (computed before, untimed,
-# as a pipeline that knows it would send it), which the store stages straight at the digest's key
-# instead of copying it there at the commit. Everything runs on loopback;
+# the server's peak RSS growth during the upload (target < 64 MiB). Everything runs on loopback;
 # files go to a temporary folder. --smoke: a 12 MiB file (more than one S3 part), one run on each
 # back-end.
 set -euo pipefail
@@ -25,12 +22,11 @@ model="$work/model.onnx"
 bench model "$model" "$size_mib"
 bench model "$work/warm.onnx" 1 warm > /dev/null
 bytes=$(stat -c %s "$model")
-printf '{"sha256": "%s"}' "$(sha256sum "$model" | cut -d' ' -f1)" > "$work/declared.json"
 now() { date +%s.%N; }
 
 upload_on() {  # backend
   local backend="$1" baseline_name start end
-  local -a base_times upload_times growths declared_times declared_growths
+  local -a base_times upload_times growths
   if [ "$backend" = postgres-s3 ]; then baseline_name="SDK put"; else baseline_name="sha256sum"; fi
   echo "bench: $backend, $runs run(s) of $size_mib MiB"
   for run in $(seq 1 "$runs"); do
@@ -57,21 +53,9 @@ upload_on() {  # backend
     peak=$(bench peak "$server_pid")
     upload_times+=("$(calc "$end - $start")")
     growths+=("$(( (peak - rss_before) / 1024 ))")
+    stop_server
     printf 'run %d: %s %.2f s, upload %.2f s, ratio %.2f, server peak RSS growth %d MiB\n' "$run" "$baseline_name" \
       "${base_times[-1]}" "${upload_times[-1]}" "$(calc "${base_times[-1]} / ${upload_times[-1]}")" "${growths[-1]}"
-    if [ "$backend" = postgres-s3 ]; then
-      rss_before=$(bench rss "$server_pid")
-      bench reset-peak "$server_pid"
-      start=$(now)
-      upload "$model" bench "$key" "$work/declared.json"
-      end=$(now)
-      peak=$(bench peak "$server_pid")
-      declared_times+=("$(calc "$end - $start")")
-      declared_growths+=("$(( (peak - rss_before) / 1024 ))")
-      printf 'run %d: upload with a declared digest %.2f s, ratio %.2f, server peak RSS growth %d MiB\n' "$run" \
-        "${declared_times[-1]}" "$(calc "${base_times[-1]} / ${declared_times[-1]}")" "${declared_growths[-1]}"
-    fi
-    stop_server
   done
 
   local b u growth
@@ -85,12 +69,6 @@ upload_on() {  # backend
   else
     printf '  throughput ratio upload/%s: %.2f (target >= 0.8)\n' "$baseline_name" "$(calc "$b / $u")"
     printf '  server peak RSS growth: %d MiB (target < 64 MiB)\n' "$growth"
-  fi
-  if [ "${#declared_times[@]}" -gt 0 ]; then
-    local d dg
-    d=$(median "${declared_times[@]}"); dg=$(median "${declared_growths[@]}")
-    printf '  declared:  %.2f s (%.0f MiB/s), ratio upload/%s %.2f, server peak RSS growth %d MiB\n' "$d" "$(calc "$bytes / 1048576 / $d")" \
-      "$baseline_name" "$(calc "$b / $d")" "$dg"
   fi
 }
 

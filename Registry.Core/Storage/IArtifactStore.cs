@@ -14,18 +14,7 @@ public interface IArtifactStore
     /// <paramref name="maxBytes"/> it stops, discards what it wrote and returns a TooLarge error.
     /// Memory use does not depend on the size of the content.
     /// </summary>
-    Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken) =>
-        StageAsync(content, maxBytes, declaredSha256: null, cancellationToken);
-
-    /// <summary>
-    /// Stages as <see cref="StageAsync(Stream, long, CancellationToken)"/> does, for content whose
-    /// SHA-256 the client declared up front (lower-case hex). A store may then stage straight at that
-    /// content address and save the move at commit (S3: the multipart upload goes to the digest's key,
-    /// invisible until completed). The caller still compares <see cref="StagedArtifact.Sha256"/> with
-    /// the declaration and refuses a mismatch; <see cref="CommitAsync"/> throws rather than store
-    /// bytes under a digest they do not have, and a mismatched staging never touches what is stored.
-    /// </summary>
-    Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, string? declaredSha256, CancellationToken cancellationToken);
+    Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores a staged upload under its content address and returns the storage key. Committing bytes

@@ -17,12 +17,12 @@ public static partial class StorageKeys
     /// <summary>True when <paramref name="value"/> is a SHA-256 as 64 lower-case hex digits.</summary>
     public static bool IsSha256(string value) => DigestPattern().IsMatch(value);
 
-    [GeneratedRegex("^[0-9a-f]{64}$")]
+    [GeneratedRegex(@"^[0-9a-f]{64}\z")]
     private static partial Regex DigestPattern();
 
     /// <summary>True when <paramref name="key"/> is a well-formed content address (never a path a client chose).</summary>
     public static bool IsKey(string key) => KeyPattern().IsMatch(key);
 
-    [GeneratedRegex("^sha256/[0-9a-f]{2}/[0-9a-f]{64}$")]
+    [GeneratedRegex(@"^sha256/[0-9a-f]{2}/[0-9a-f]{64}\z")]
     private static partial Regex KeyPattern();
 }

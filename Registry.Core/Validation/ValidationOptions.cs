@@ -54,8 +54,19 @@ public sealed class ValidationOptions
     /// <summary>ONNX Runtime intra-op threads in the sandbox. Default 1.</summary>
     public int IntraOpThreads { get; set; } = 1;
 
-    /// <summary>Operator domains a model may use. Default ai.onnx, ai.onnx.ml, com.microsoft.</summary>
-    public List<string> AllowedDomains { get; set; } = ["ai.onnx", "ai.onnx.ml", "com.microsoft"];
+    /// <summary>The operator domains allowed when <see cref="AllowedDomains"/> names none.</summary>
+    public static readonly IReadOnlyList<string> DefaultAllowedDomains = ["ai.onnx", "ai.onnx.ml", "com.microsoft"];
+
+    /// <summary>
+    /// Operator domains a model may use; a configured list replaces the default
+    /// (<see cref="DefaultAllowedDomains"/>). Empty here, because the configuration binder adds a
+    /// configured list to whatever the property starts with, so a default in it could never be
+    /// removed.
+    /// </summary>
+    public List<string> AllowedDomains { get; set; } = [];
+
+    /// <summary>The domains in force: the configured ones, else the default.</summary>
+    public IReadOnlyList<string> EffectiveAllowedDomains => AllowedDomains.Count > 0 ? AllowedDomains : DefaultAllowedDomains;
 
     /// <summary>Most nodes a model may have, subgraphs and functions included. Default 200,000.</summary>
     public int MaxNodes { get; set; } = 200_000;
@@ -74,5 +85,5 @@ public sealed class ValidationOptions
 
     public SandboxLimits ToLimits() => new(
         MaxInputElements, RelativeTolerance, AbsoluteTolerance, PerformanceRuns, PerformanceMinRuns, PerformanceBudgetSeconds, IntraOpThreads,
-        AllowedDomains, new GraphLimits(MaxNodes, MaxInitializers, MaxGraphDepth, MaxParameters), TimeoutSeconds);
+        EffectiveAllowedDomains, new GraphLimits(MaxNodes, MaxInitializers, MaxGraphDepth, MaxParameters), TimeoutSeconds);
 }

@@ -63,50 +63,6 @@ public sealed class S3ArtifactStoreTests : IAsyncLifetime
         Assert.Equal(bytes.Length, await Store.GetSizeAsync(key, CancellationToken.None));
     }
 
-    [Theory]
-    [InlineData(20 * MiB)] // a multipart upload at the content address
-    [InlineData(MiB + 3)]  // one PUT, held until the commit
-    public async Task ADeclaredDigest_IsStagedAtItsAddress_AndCommittedWithoutACopy(int size)
-    {
-        var bytes = RandomBytes(size);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-        var result = await Store.StageAsync(new MemoryStream(bytes), long.MaxValue, sha, CancellationToken.None);
-        Assert.True(result.IsSuccess, result.Error?.Detail);
-        await using var staged = result.Value;
-        Assert.Empty(await ObjectKeysAsync("")); // nothing is visible before the commit
-        var key = await Store.CommitAsync(staged, CancellationToken.None);
-
-        Assert.Equal(StorageKeys.Of(sha), key);
-        Assert.Equal([_prefix + key], await ObjectKeysAsync("")); // no staging object was ever made
-        await using var read = await Store.OpenReadAsync(key, 0, CancellationToken.None);
-        Assert.Equal(sha, Convert.ToHexStringLower(await SHA256.HashDataAsync(read!)));
-    }
-
-    [Theory]
-    [InlineData(20 * MiB)]
-    [InlineData(MiB + 3)]
-    public async Task AFileThatIsNotWhatItsDeclarationSays_NeverTouchesTheObjectStoredUnderThatDigest(int size)
-    {
-        var stored = RandomBytes(2 * MiB);
-        var storedSha = Convert.ToHexStringLower(SHA256.HashData(stored));
-        var storedKey = await StageAndCommitAsync(stored);
-
-        // Another file, declared as the stored one: the caller sees the mismatch and refuses it.
-        var other = RandomBytes(size);
-        var result = await Store.StageAsync(new MemoryStream(other), long.MaxValue, storedSha, CancellationToken.None);
-        Assert.True(result.IsSuccess, result.Error?.Detail);
-        await using (var staged = result.Value)
-        {
-            Assert.NotEqual(storedSha, staged.Sha256);
-            await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CommitAsync(staged, CancellationToken.None));
-        }
-
-        Assert.Equal([_prefix + storedKey], await ObjectKeysAsync(""));
-        await using var read = await Store.OpenReadAsync(storedKey, 0, CancellationToken.None);
-        Assert.Equal(storedSha, Convert.ToHexStringLower(await SHA256.HashDataAsync(read!)));
-    }
-
     [Fact]
     public async Task ReadFromAnOffset_ReturnsExactlyTheTail_AndNothingFromTheEnd()
     {

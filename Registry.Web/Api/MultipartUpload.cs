@@ -65,8 +65,7 @@ internal static class MultipartUpload
                     case FilePart when file is not null:
                         return RegistryError.BadRequest("Duplicate part", "An upload carries one model: send a single 'file' part.");
                     case FilePart:
-                        // A digest declared in metadata sent before the file lets the store stage at its address.
-                        var staged = await store.StageAsync(section.Body, limits.MaxFileBytes, metadata?.Sha256?.ToLowerInvariant(), ct);
+                        var staged = await store.StageAsync(section.Body, limits.MaxFileBytes, ct);
                         if (!staged.IsSuccess) return staged.Error!;
                         file = staged.Value;
                         break;

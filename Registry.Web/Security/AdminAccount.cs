@@ -37,8 +37,12 @@ public static class AdminAccount
 
         if (!string.IsNullOrEmpty(configured)) return; // the operator chose it and knows it; it is printed nowhere
         var file = InitialPasswordFile(scope.ServiceProvider.GetRequiredService<DataPaths>());
-        await File.WriteAllTextAsync(file, password + Environment.NewLine);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Created readable by the owner only, never readable by others for a moment; a file left by an
+        // earlier first run that did not finish is replaced.
+        File.Delete(file);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var writer = new StreamWriter(file, options)) await writer.WriteAsync(password + Environment.NewLine);
         Console.WriteLine();
         Console.WriteLine("  First run: created the user 'admin' with this one-time password:");
         Console.WriteLine();

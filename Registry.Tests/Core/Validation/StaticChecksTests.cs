@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Microsoft.Extensions.Configuration;
 using Registry.Core.Onnx;
 using Registry.Core.Onnx.Proto;
 using Registry.Core.Validation;
@@ -31,6 +32,19 @@ public class StaticChecksTests
         var header = OnnxHeaderReader.ReadHeader(new MemoryStream(model));
         Assert.True(header.IsSuccess, header.Error?.Detail);
         return StaticChecks.Security(header.Value, Limits);
+    }
+
+    [Fact]
+    public void A_configured_list_of_domains_replaces_the_default_rather_than_adding_to_it()
+    {
+        var configured = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Registry:Validation:AllowedDomains:0"] = "ai.onnx" })
+            .Build().GetSection(ValidationOptions.Section).Get<ValidationOptions>()!;
+
+        Assert.Equal(["ai.onnx"], configured.ToLimits().AllowedDomains);
+        Assert.Equal(["ai.onnx", "ai.onnx.ml", "com.microsoft"], new ValidationOptions().ToLimits().AllowedDomains);
+        var refused = StaticChecks.Security(OnnxHeaderReader.ReadHeader(new MemoryStream(AdversarialModels.CustomDomainOperator())).Value, configured.ToLimits());
+        Assert.Contains("(allowed: ai.onnx)", refused.Message);
     }
 
     [Fact]

@@ -18,7 +18,11 @@ public class AccessBrowserTests(BrowserFixture browser)
         var address = app.ClientOptions.BaseAddress;
         var file = Path.Combine(app.DataDirectory, "initial-admin-password");
         Assert.True(File.Exists(file));
-        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(app.DataDirectory));
+        }
         var oneTime = (await File.ReadAllTextAsync(file)).Trim();
 
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
