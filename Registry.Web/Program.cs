@@ -9,6 +9,7 @@ if (RegistryCli.IsCommand(args)) return await RegistryCli.RunAsync(args);
 try
 {
     var builder = WebApplication.CreateBuilder(args);
+    builder.Configuration.AddRegistryDefaults();
 
     builder.Services
         .AddRegistryCore()

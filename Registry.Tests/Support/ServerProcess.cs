@@ -22,14 +22,18 @@ public sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string> settings)
+    /// <summary>
+    /// Starts the server on <paramref name="dataDirectory"/>; from the build's folder, or from
+    /// <paramref name="workingDirectory"/> as a service started elsewhere (where no appsettings.json is).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string> settings, string? workingDirectory = null)
     {
         var web = WebBuildOutput();
         var port = FreePort();
         var info = new ProcessStartInfo(DotnetHost(), [Path.Combine(web, "Registry.Web.dll"), "--urls", $"http://127.0.0.1:{port}",
             $"--Registry:Storage:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning"])
         {
-            WorkingDirectory = web,
+            WorkingDirectory = workingDirectory ?? web,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

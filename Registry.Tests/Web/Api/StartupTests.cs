@@ -26,6 +26,32 @@ public class StartupTests
     }
 
     [Fact]
+    public async Task Started_from_another_folder_the_server_keeps_its_host_filter()
+    {
+        // As a service is started: cd /srv/registry && dotnet /opt/registry/Registry.Web.dll.
+        var elsewhere = RegistryApp.NewDataDirectory();
+        Directory.CreateDirectory(elsewhere);
+        var data = Path.Combine(elsewhere, "data");
+        try
+        {
+            using (var server = await ServerProcess.StartAsync(data, new Dictionary<string, string>(), workingDirectory: elsewhere))
+            {
+                using var client = server.Client();
+                Assert.NotEqual(HttpStatusCode.BadRequest, (await client.GetAsync("/api/v1/models")).StatusCode);
+                using var foreign = new HttpRequestMessage(HttpMethod.Get, "/api/v1/models");
+                foreign.Headers.Host = "registry.attacker.example";
+                Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(foreign)).StatusCode);
+            }
+            Assert.False(File.Exists(Path.Combine(elsewhere, "appsettings.json")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_restart_deletes_nothing_another_process_may_own_and_acknowledged_uploads_survive_it()
     {
         var dataDirectory = RegistryApp.NewDataDirectory();
