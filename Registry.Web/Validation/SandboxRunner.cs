@@ -25,6 +25,9 @@ internal sealed class LeaseLostException() : Exception("The validation job's lea
 internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPaths paths, ILogger<SandboxRunner> logger)
 {
     private const int MaxOutputBytes = 4 * 1024 * 1024;
+
+    /// <summary>The longest report line read; the rest of a longer one is dropped unread, never held.</summary>
+    internal const int MaxLineChars = 256 * 1024;
     private const int StderrTail = 4 * 1024;
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(50);
 
@@ -103,7 +106,7 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         return info;
     }
 
-    private sealed class RunState
+    internal sealed class RunState
     {
         public readonly List<CheckResult> Checks = [];
         public string? Stage;
@@ -113,35 +116,63 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         public bool OutputOverflow;
     }
 
-    private static async Task ReadReportAsync(StreamReader output, RunState state)
+    /// <summary>
+    /// Reads the sandbox's report, one JSON message a line, keeping at most <see cref="MaxLineChars"/>
+    /// of a line and <see cref="MaxOutputBytes"/> in all: a model (or a native library) that prints
+    /// without end, or without a newline, costs the server no more memory than that. Either excess is
+    /// <see cref="RunState.OutputOverflow"/>; the output is still drained, so the child never blocks
+    /// on a full pipe.
+    /// </summary>
+    internal static async Task ReadReportAsync(StreamReader output, RunState state)
     {
-        var total = 0;
-        while (await output.ReadLineAsync() is { } line)
+        var total = 0L;
+        var line = new StringBuilder();
+        var tooLong = false;
+        var buffer = new char[4096];
+        int n;
+        while ((n = await output.ReadAsync(buffer)) > 0)
         {
-            total += line.Length;
-            if (total > MaxOutputBytes)
+            for (var i = 0; i < n; i++)
             {
-                state.OutputOverflow = true;
-                continue; // keep draining so the child never blocks on a full pipe
-            }
-            SandboxMessage? message;
-            try
-            {
-                message = JsonSerializer.Deserialize<SandboxMessage>(line, SandboxMessage.Json);
-            }
-            catch (JsonException)
-            {
-                continue; // a native library printing to stdout is not part of the report
-            }
-            lock (state)
-            {
-                switch (message?.Type)
+                if (buffer[i] != '\n')
                 {
-                    case SandboxMessage.StageType: state.Stage = message.Stage; break;
-                    case SandboxMessage.CheckType when message.Check is not null: state.Checks.Add(message.Check); break;
-                    case SandboxMessage.FiguresType: state.Figures = message.Figures; state.Runtime = message.Runtime; break;
-                    case SandboxMessage.DoneType: state.Done = true; state.Runtime ??= message.Runtime; break;
+                    if (line.Length < MaxLineChars) line.Append(buffer[i]);
+                    else tooLong = true;
+                    continue;
                 }
+                total += line.Length;
+                Take(line.ToString(), tooLong || total > MaxOutputBytes, state);
+                line.Clear();
+                tooLong = false;
+            }
+        }
+        if (line.Length > 0) Take(line.ToString(), tooLong || total + line.Length > MaxOutputBytes, state);
+    }
+
+    private static void Take(string line, bool overflow, RunState state)
+    {
+        if (overflow)
+        {
+            state.OutputOverflow = true;
+            return;
+        }
+        SandboxMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<SandboxMessage>(line, SandboxMessage.Json);
+        }
+        catch (JsonException)
+        {
+            return; // a native library printing to stdout is not part of the report
+        }
+        lock (state)
+        {
+            switch (message?.Type)
+            {
+                case SandboxMessage.StageType: state.Stage = message.Stage; break;
+                case SandboxMessage.CheckType when message.Check is not null: state.Checks.Add(message.Check); break;
+                case SandboxMessage.FiguresType: state.Figures = message.Figures; state.Runtime = message.Runtime; break;
+                case SandboxMessage.DoneType: state.Done = true; state.Runtime ??= message.Runtime; break;
             }
         }
     }
@@ -223,6 +254,13 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
             foreach (var name in CheckNames.All.Where(n => checks.All(c => c.Name != n)))
                 checks.Add(new CheckResult(name, CheckStatus.Skipped, $"Not run: the sandbox was stopped during the {stage} check.", 0));
             logger.LogInformation("Sandbox stopped during {Stage}: {Why}", stage, why);
+        }
+        else if (state.OutputOverflow)
+        {
+            // A finished run whose report lost lines to the bounds: a check it dropped fails, never just goes missing.
+            foreach (var name in CheckNames.All.Where(n => checks.All(c => c.Name != n)))
+                checks.Add(new CheckResult(name, CheckStatus.Failed,
+                    $"The {name} check's result was lost: the sandbox wrote more output than the server reads (a line over {MaxLineChars / 1024} KiB, or {MaxOutputBytes / (1024 * 1024)} MiB in all).", 0));
         }
         checks = CheckNames.All.Select(n => checks.FirstOrDefault(c => c.Name == n)).OfType<CheckResult>().ToList();
         // A run that passes must show its latency figures at the same moment: a report that
