@@ -97,7 +97,9 @@ public static class RegistryWebServices
         services.AddScoped<CircuitActor>();
 
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
-            .Validate(o => o.PermitsPerMinute > 0, "Registry:RateLimit:PermitsPerMinute must be positive.").ValidateOnStart();
+            .Validate(o => o.PermitsPerMinute > 0, "Registry:RateLimit:PermitsPerMinute must be positive.")
+            .Validate(o => o.FailedAuthenticationsPerMinute > 0, "Registry:RateLimit:FailedAuthenticationsPerMinute must be positive.").ValidateOnStart();
+        services.AddSingleton<FailedAuthenticationThrottle>();
         services.AddRateLimiter(o =>
         {
             o.GlobalLimiter = ApiRateLimit.Create();
@@ -122,6 +124,7 @@ public static class RegistryWebServices
             .Use(CrossOriginGuard.InvokeAsync));
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api") && !c.Request.Path.StartsWithSegments("/openapi"),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found"));
+        app.UseMiddleware<FailedAuthenticationThrottle>();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.Use(ApiAntiforgery.InvokeAsync));

@@ -13,6 +13,13 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests each API key (or signed-in person, or address when anonymous) may make per minute, in bursts up to the same number. Default 600.</summary>
     public int PermitsPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// Refused credentials (an unknown, expired or revoked key) each client address may present per
+    /// minute, in bursts up to the same number; past it the address gets 429 before any key is looked
+    /// up. Default 30.
+    /// </summary>
+    public int FailedAuthenticationsPerMinute { get; set; } = 30;
 }
 
 /// <summary>A token bucket per caller on <c>/api</c>: by key prefix, else user, else client address.</summary>
@@ -38,10 +45,16 @@ internal static class ApiRateLimit
 
     public static async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)
     {
-        var http = context.HttpContext;
         var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+        await WriteTooManyAsync(context.HttpContext, retry,
+            $"This caller has used its request budget; retry in {retry} s (Retry-After). The budget is Registry:RateLimit:PermitsPerMinute.");
+    }
+
+    /// <summary>Answers 429 with <c>Retry-After</c> as problem+json.</summary>
+    public static async Task WriteTooManyAsync(HttpContext http, int retrySeconds, string detail)
+    {
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers.RetryAfter = retrySeconds.ToString(CultureInfo.InvariantCulture);
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
@@ -49,7 +62,7 @@ internal static class ApiRateLimit
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This caller has used its request budget; retry in {retry} s (Retry-After). The budget is Registry:RateLimit:PermitsPerMinute.",
+                Detail = detail,
             },
         });
     }
