@@ -41,14 +41,17 @@ public static class AuditChain
     /// <summary>
     /// Chains events written before the audit log was hash-chained (they have no hash yet), once, at
     /// start-up after the upgrade. What happened to them before that cannot be proven either way.
+    /// Only events older than every hashed one are such: since the upgrade every event is hashed as it
+    /// is written, so an event without a hash after a hashed one had its hash blanked. It stays as it
+    /// is, and verifying the chain reports it, rather than being sealed into looking intact.
     /// </summary>
     public static async Task<int> SealUnhashedAsync(RegistryDbContext db, CancellationToken ct = default)
     {
-        var unhashed = await db.AuditEvents.AsNoTracking().Where(e => e.Hash == "").OrderBy(e => e.Id).ToListAsync(ct);
+        var firstHashed = await db.AuditEvents.AsNoTracking().Where(e => e.Hash != "").OrderBy(e => e.Id).Select(e => (long?)e.Id).FirstOrDefaultAsync(ct);
+        var unhashed = await db.AuditEvents.AsNoTracking().Where(e => e.Hash == "" && (firstHashed == null || e.Id < firstHashed))
+            .OrderBy(e => e.Id).ToListAsync(ct);
         if (unhashed.Count == 0) return 0;
-        var firstId = unhashed[0].Id;
-        var previous = await db.AuditEvents.AsNoTracking().Where(e => e.Id < firstId).OrderByDescending(e => e.Id)
-            .Select(e => e.Hash).FirstOrDefaultAsync(ct) ?? Genesis;
+        var previous = Genesis; // nothing hashed comes before them
         foreach (var e in unhashed)
         {
             e.PreviousHash = previous;

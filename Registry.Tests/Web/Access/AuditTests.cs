@@ -55,6 +55,27 @@ public class AuditTests : AppTests
     }
 
     [Fact]
+    public async Task A_restart_does_not_seal_an_event_whose_hash_was_blanked()
+    {
+        var data = RegistryApp.NewDataDirectory();
+        long victim;
+        await using (var first = new RegistryApp(dataDirectory: data))
+        {
+            var admin = first.CreateClient();
+            for (var i = 0; i < 4; i++) (await admin.UploadAsync($"m{i}", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
+            victim = await first.DbAsync(db => db.AuditEvents.Where(e => e.Action == "version.created").OrderBy(e => e.Id).Skip(1).Select(e => e.Id).FirstAsync());
+            // Tampering that covers its tracks: the event is altered and its own hash and the hashes after it blanked.
+            await first.DbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE \"AuditEvents\" SET \"Actor\" = 'mallory', \"Hash\" = '' WHERE \"Id\" >= {victim}"));
+        }
+
+        await using var second = new RegistryApp(dataDirectory: data);
+        var verified = await (await second.CreateClient().GetAsync("/api/v1/audit/verify")).JsonAsync();
+
+        Assert.False(verified.GetProperty("intact").GetBoolean(), verified.ToString());
+        Assert.Equal(victim, verified.GetProperty("brokenAt").GetInt64());
+    }
+
+    [Fact]
     public async Task Verify_finds_an_altered_event_and_a_removed_one()
     {
         for (var i = 0; i < 5; i++) (await Admin.UploadAsync($"m{i}", OnnxModels.Identity($"{i}"))).EnsureSuccessStatusCode();
