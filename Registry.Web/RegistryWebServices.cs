@@ -127,6 +127,7 @@ public static class RegistryWebServices
         app.UseMiddleware<FailedAuthenticationThrottle>();
         app.UseAuthentication();
         app.UseRateLimiter();
+        app.Use(RefusedWriteAudit.InvokeAsync);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.Use(ApiAntiforgery.InvokeAsync));
         app.Use(PasswordChangeFirst.InvokeAsync);
         app.UseAuthorization();

@@ -1,33 +1,24 @@
-using System.Threading.RateLimiting;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Registry.Web.Security;
 
 /// <summary>
 /// A budget of refused credentials per client address, checked before authentication: each request
-/// whose bearer key is refused (401) spends one; an address with none left gets 429 at once, before
-/// its key is looked up in the database. Guessing keys, or a client stuck on a revoked one, then costs
-/// the server nothing. Budget: <see cref="RateLimitOptions.FailedAuthenticationsPerMinute"/>, refilled
-/// evenly over the minute. Requests with no key, and accepted keys, spend nothing.
+/// whose bearer key is refused (401) spends one; an address that spent
+/// <see cref="RateLimitOptions.FailedAuthenticationsPerMinute"/> within a minute gets 429 at once,
+/// before its key is looked up in the database, until that minute is over. Guessing keys, or a client
+/// stuck on a revoked one, then costs the server nothing. Requests with no key, and accepted keys,
+/// spend nothing. Time comes from the registry's <see cref="TimeProvider"/>.
 /// </summary>
-internal sealed class FailedAuthenticationThrottle : IMiddleware, IDisposable
+internal sealed class FailedAuthenticationThrottle(IOptions<RateLimitOptions> options, TimeProvider clock) : IMiddleware
 {
-    private readonly TimeSpan _refill;
-    private readonly PartitionedRateLimiter<string> _failures;
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    public FailedAuthenticationThrottle(IOptions<RateLimitOptions> options)
-    {
-        var perMinute = options.Value.FailedAuthenticationsPerMinute;
-        _refill = TimeSpan.FromMinutes(1) / perMinute;
-        _failures = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perMinute,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = _refill,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-    }
+    /// <summary>Beyond this many addresses, windows that are over are dropped.</summary>
+    private const int PruneAbove = 10_000;
+
+    private readonly ConcurrentDictionary<string, Budget> _budgets = new();
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -37,19 +28,36 @@ internal sealed class FailedAuthenticationThrottle : IMiddleware, IDisposable
             return;
         }
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        using (var left = _failures.AttemptAcquire(address, 0))
+        var budget = _budgets.GetOrAdd(address, _ => new Budget());
+        var now = clock.GetUtcNow();
+        TimeSpan? wait;
+        lock (budget)
         {
-            if (!left.IsAcquired)
-            {
-                var retry = Math.Max(1, (int)Math.Ceiling(_refill.TotalSeconds));
-                await ApiRateLimit.WriteTooManyAsync(context, retry,
-                    $"Too many refused API keys from this address; retry in {retry} s (Retry-After). Check that the key is current (My API keys shows yours). The budget is Registry:RateLimit:FailedAuthenticationsPerMinute.");
-                return;
-            }
+            if (now - budget.Since >= Window) (budget.Since, budget.Used) = (now, 0);
+            wait = budget.Used >= options.Value.FailedAuthenticationsPerMinute ? budget.Since + Window - now : null;
+        }
+        if (wait is { } left)
+        {
+            var retry = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds));
+            await ApiRateLimit.WriteTooManyAsync(context, retry,
+                $"Too many refused API keys from this address; retry in {retry} s (Retry-After). Check that the key is current (My API keys shows yours). The budget is Registry:RateLimit:FailedAuthenticationsPerMinute.");
+            return;
         }
         await next(context);
-        if (context.Response.StatusCode == StatusCodes.Status401Unauthorized) _failures.AttemptAcquire(address, 1).Dispose();
+        if (context.Response.StatusCode != StatusCodes.Status401Unauthorized) return;
+        lock (budget) budget.Used++;
+        if (_budgets.Count > PruneAbove) Prune(now);
     }
 
-    public void Dispose() => _failures.Dispose();
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var (address, budget) in _budgets)
+            if (now - budget.Since >= Window) _budgets.TryRemove(address, out _);
+    }
+
+    private sealed class Budget
+    {
+        public DateTimeOffset Since = DateTimeOffset.MinValue;
+        public int Used;
+    }
 }

@@ -46,12 +46,27 @@ public class AuditTests : AppTests
             Assert.Equal((action, "admin (key tests)"), (one.Action, one.Actor));
         }
 
-        // A refused request changes nothing and records nothing.
+        // A refused request changes nothing; an invalid one records nothing, a forbidden one that it was refused.
         var viewer = await App.ClientAsAsync(Role.Viewer);
         var count = (await EventsAsync()).Count;
         await (await Admin.PostAsync("/api/v1/models", Json("""{"name": "a..b"}"""))).ProblemAsync(422);
-        await (await viewer.UploadAsync("nope", OnnxModels.Identity())).ProblemAsync(403);
         Assert.Equal(count, (await EventsAsync()).Count);
+        await (await viewer.UploadAsync("nope", OnnxModels.Identity())).ProblemAsync(403);
+        var refused = Assert.Single((await EventsAsync()).Skip(count));
+        Assert.Equal(("access.denied", "POST /api/v1/models/nope/versions"), (refused.Action, refused.Target));
+    }
+
+    [Fact]
+    public async Task A_write_refused_to_an_authenticated_caller_is_audited_and_a_refused_read_is_not()
+    {
+        var viewer = await App.ClientAsAsync(Role.Viewer, user: "peeker");
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.UploadAsync("forbidden-model", OnnxModels.Identity())).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync("/api/v1/audit")).StatusCode);
+
+        var denied = await App.DbAsync(db => db.AuditEvents.Where(e => e.Action == "access.denied" && e.Actor.StartsWith("peeker")).ToListAsync());
+        var only = Assert.Single(denied);
+        Assert.Equal("POST /api/v1/models/forbidden-model/versions", only.Target);
+        Assert.True((await (await Admin.GetAsync("/api/v1/audit/verify")).JsonAsync()).GetProperty("intact").GetBoolean());
     }
 
     [Fact]
@@ -148,12 +163,14 @@ public class AuditTests : AppTests
         await ExpectAsync(() => Admin.DeleteAsync("/api/v1/models/flow/aliases/champion"), $"alias.removed alias:flow/champion by {AdminKey}");
         await ExpectAsync(() => Admin.PutAsync("/api/v1/models/flow/policy", Json("""{"requiredApprovals": {"production": 2}}""")), $"policy.updated model:flow by {AdminKey}");
 
-        // Refusals record nothing.
+        // Conflicts record nothing; a forbidden change records only that it was refused.
         var count = (await EventsAsync()).Count;
         await (await carol.RequestPromotionAsync("flow", 2, "Staging")).ProblemAsync(409);
         await (await Admin.DecideAsync(again.Id(), "approve")).ProblemAsync(409);
-        await (await carol.PutAsync("/api/v1/models/flow/policy", Json("{}"))).ProblemAsync(403);
         Assert.Equal(count, (await EventsAsync()).Count);
+        await (await carol.PutAsync("/api/v1/models/flow/policy", Json("{}"))).ProblemAsync(403);
+        var refused = Assert.Single((await EventsAsync()).Skip(count));
+        Assert.Equal(("access.denied", "PUT /api/v1/models/flow/policy"), (refused.Action, refused.Target));
     }
 
     private async Task FinishValidationAsync()
