@@ -197,9 +197,11 @@ public class LineageApiTests : AppTests
         Assert.True((await viewer.GetAsync("/api/v1/models/student/versions/1/lineage")).IsSuccessStatusCode);
         var readOnlyKey = await App.ClientAsAsync(Role.Contributor, Scopes.Read);
         var before = await App.SnapshotAsync();
+        var denied = await App.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == "access.denied"));
         await (await viewer.PostAsync("/api/v1/models/other/versions/1/lineage", Json("""{"datasets": [{"name": "d"}]}"""))).ProblemAsync(403);
         await (await readOnlyKey.PostAsync("/api/v1/models/other/versions/1/lineage", Json("""{"datasets": [{"name": "d"}]}"""))).ProblemAsync(403);
         Assert.Equal(before, await App.SnapshotAsync());
+        Assert.Equal(denied + 2, await App.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == "access.denied")));
     }
 
     [Fact]
