@@ -35,6 +35,8 @@ internal sealed class FailedAuthenticationThrottle(IOptions<RateLimitOptions> op
         {
             if (now - budget.Since >= Window) (budget.Since, budget.Used) = (now, 0);
             wait = budget.Used >= options.Value.FailedAuthenticationsPerMinute ? budget.Since + Window - now : null;
+            // Reserved before the request, so that guesses sent side by side cannot all pass the check.
+            if (wait is null) budget.Used++;
         }
         if (wait is { } left)
         {
@@ -43,9 +45,15 @@ internal sealed class FailedAuthenticationThrottle(IOptions<RateLimitOptions> op
                 $"Too many refused API keys from this address; retry in {retry} s (Retry-After). Check that the key is current (My API keys shows yours). The budget is Registry:RateLimit:FailedAuthenticationsPerMinute.");
             return;
         }
-        await next(context);
-        if (context.Response.StatusCode != StatusCodes.Status401Unauthorized) return;
-        lock (budget) budget.Used++;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            // Only a refusal spends it.
+            if (context.Response.StatusCode != StatusCodes.Status401Unauthorized) lock (budget) budget.Used = Math.Max(0, budget.Used - 1);
+        }
         if (_budgets.Count > PruneAbove) Prune(now);
     }
 

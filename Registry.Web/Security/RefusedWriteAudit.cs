@@ -24,7 +24,7 @@ internal static class RefusedWriteAudit
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) return;
 
         var target = $"{method} {http.Request.Path}";
-        if (target.Length > MaxTargetLength) target = target[..MaxTargetLength];
+        if (target.Length > MaxTargetLength) target = target[..(char.IsHighSurrogate(target[MaxTargetLength - 1]) ? MaxTargetLength - 1 : MaxTargetLength)];
         try
         {
             var services = http.RequestServices;
@@ -32,7 +32,7 @@ internal static class RefusedWriteAudit
             db.Record(services.GetRequiredService<TimeProvider>().GetUtcNow(), http.ActorOf(), Action, target, after: new { status = StatusCodes.Status403Forbidden });
             await db.SaveChangesAsync(CancellationToken.None);
         }
-        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException) // the answer is already written: never break it
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RefusedWriteAudit))
                 .LogWarning(ex, "Could not audit the refused {Target}", target);

@@ -134,12 +134,13 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         {
             for (var i = 0; i < n; i++)
             {
-                if (buffer[i] != '\n')
+                if (buffer[i] is not ('\n' or '\r')) // a lone '\r' (progress noise) ends a line too
                 {
                     if (line.Length < MaxLineChars) line.Append(buffer[i]);
                     else tooLong = true;
                     continue;
                 }
+                if (line.Length == 0 && !tooLong) continue;
                 total += line.Length;
                 Take(line.ToString(), tooLong || total > MaxOutputBytes, state);
                 line.Clear();
@@ -255,12 +256,14 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
                 checks.Add(new CheckResult(name, CheckStatus.Skipped, $"Not run: the sandbox was stopped during the {stage} check.", 0));
             logger.LogInformation("Sandbox stopped during {Stage}: {Why}", stage, why);
         }
-        else if (state.OutputOverflow)
+        else
         {
-            // A finished run whose report lost lines to the bounds: a check it dropped fails, never just goes missing.
+            // A finished run reports every check (skipped ones too): one that is missing was lost to
+            // the output bounds or to a line that could not be read, and fails rather than going missing.
             foreach (var name in CheckNames.All.Where(n => checks.All(c => c.Name != n)))
-                checks.Add(new CheckResult(name, CheckStatus.Failed,
-                    $"The {name} check's result was lost: the sandbox wrote more output than the server reads (a line over {MaxLineChars / 1024} KiB, or {MaxOutputBytes / (1024 * 1024)} MiB in all).", 0));
+                checks.Add(new CheckResult(name, CheckStatus.Failed, state.OutputOverflow
+                    ? $"The {name} check's result was lost: the sandbox wrote more output than the server reads (a line over {MaxLineChars / 1024} KiB, or {MaxOutputBytes / (1024 * 1024)} MiB in all)."
+                    : $"The {name} check's result was lost: the sandbox's report did not include it.", 0));
         }
         checks = CheckNames.All.Select(n => checks.FirstOrDefault(c => c.Name == n)).OfType<CheckResult>().ToList();
         // A run that passes must show its latency figures at the same moment: a report that
