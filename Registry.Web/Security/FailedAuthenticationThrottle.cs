@@ -15,10 +15,11 @@ internal sealed class FailedAuthenticationThrottle(IOptions<RateLimitOptions> op
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    /// <summary>Beyond this many addresses, windows that are over are dropped.</summary>
+    /// <summary>Beyond this many addresses, windows that are over are dropped (at most once a window).</summary>
     private const int PruneAbove = 10_000;
 
     private readonly ConcurrentDictionary<string, Budget> _budgets = new();
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -54,11 +55,14 @@ internal sealed class FailedAuthenticationThrottle(IOptions<RateLimitOptions> op
             // Only a refusal spends it.
             if (context.Response.StatusCode != StatusCodes.Status401Unauthorized) lock (budget) budget.Used = Math.Max(0, budget.Used - 1);
         }
-        if (_budgets.Count > PruneAbove) Prune(now);
+        if (_budgets.Count > PruneAbove && now - _prunedAt >= Window) Prune(now);
     }
 
     private void Prune(DateTimeOffset now)
     {
+        // Once a window, not on every request while many addresses are inside theirs: a scan of every
+        // address per refusal would make an attack from many addresses quadratic.
+        _prunedAt = now;
         foreach (var (address, budget) in _budgets)
             if (now - budget.Since >= Window) _budgets.TryRemove(address, out _);
     }
