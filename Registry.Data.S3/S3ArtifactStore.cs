@@ -18,6 +18,14 @@ internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILo
 {
     private int _warnedMultipartListing;
 
+    /// <summary>
+    /// Commits of the same digest in this process take turns (a stripe per digest's hash): copying
+    /// onto one key side by side is redundant work, and S3-compatibles that write a key through a
+    /// rename (s3rver) fail one of the copies with InternalError. Commits of other digests rarely
+    /// share a stripe, and then only wait for each other's copy.
+    /// </summary>
+    private readonly SemaphoreSlim[] _commitStripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
     public async Task<Result<StagedArtifact>> StageAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {
         var upload = new S3StagingUpload(bucket, logger);
@@ -55,7 +63,16 @@ internal sealed class S3ArtifactStore(S3Bucket bucket, LocalStaging staging, ILo
         if (staged is not LocalStagedFile { Companion: S3StagingUpload upload })
             throw new ArgumentException("The upload was not staged by this store.", nameof(staged));
         var key = StorageKeys.Of(staged.Sha256);
-        await upload.CommitAsync(bucket.ObjectKey(key), staged.SizeBytes, cancellationToken);
+        var stripe = _commitStripes[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_commitStripes.Length)];
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            await upload.CommitAsync(bucket.ObjectKey(key), staged.SizeBytes, cancellationToken);
+        }
+        finally
+        {
+            stripe.Release();
+        }
         return key;
     }
 
