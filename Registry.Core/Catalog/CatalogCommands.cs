@@ -214,6 +214,8 @@ public sealed class CatalogCommands(
         };
         db.Versions.Add(version);
         ValidationQueue.Enqueue(db, version, actor.AuditName, now);
+        await db.SaveChangesAsync(ct);
+        await db.Models.Where(m => m.Id == model.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.LatestVersionId, version.Id), ct);
         // One request, one event: a model created by its first upload is part of that event.
         db.Record(now, actor, "version.created", $"version:{model.Name}/{number}",
             after: new { version = number, sha256 = staged.Sha256, sizeBytes = staged.SizeBytes, stage = Stage.None.ToString(), modelCreated });

@@ -48,8 +48,7 @@ public sealed class CatalogQueries(IDbContextFactory<RegistryDbContext> dbFactor
                 : models.Select(m => new Scored
                 {
                     Model = m,
-                    Value = db.Metrics.Where(x => x.Key == metric && x.Dataset == dataset &&
-                            x.VersionId == m.Versions.Where(v => v.Number == m.LatestVersion).Select(v => v.Id).FirstOrDefault())
+                    Value = db.Metrics.Where(x => x.Key == metric && x.Dataset == dataset && x.VersionId == m.LatestVersionId)
                         .OrderByDescending(x => x.LoggedAt).ThenByDescending(x => x.Id).Select(x => (double?)x.Value).FirstOrDefault(),
                 });
         IReadOnlyList<long> ids;

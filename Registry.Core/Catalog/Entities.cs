@@ -24,6 +24,13 @@ public sealed class RegisteredModel
     /// <summary>The highest version number assigned so far; incremented atomically to number new versions.</summary>
     public int LatestVersion { get; set; }
 
+    /// <summary>
+    /// The row id of version <see cref="LatestVersion"/>, set in the same transaction that adds it; null
+    /// before the first version is in. A copy kept for the metric search, which reads the latest
+    /// version of every model and would otherwise look each one up by number.
+    /// </summary>
+    public long? LatestVersionId { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public required string CreatedBy { get; init; }

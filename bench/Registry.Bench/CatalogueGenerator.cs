@@ -138,6 +138,10 @@ internal static class CatalogueGenerator
         return rows;
     }
 
+    /// <summary>What the server keeps on each model beside its latest version's number (SQL both databases take).</summary>
+    private const string PointAtLatestVersions =
+        """UPDATE "Models" SET "LatestVersionId" = (SELECT v."Id" FROM "Versions" AS v WHERE v."ModelId" = "Models"."Id" AND v."Number" = "Models"."LatestVersion")""";
+
     private static async Task WriteSqliteAsync(SqliteConnection connection, ArtifactRow artifact, string signature, Rows rows)
     {
         var time = new DateTimeOffsetToBinaryConverter();
@@ -163,6 +167,7 @@ internal static class CatalogueGenerator
             using var metric = Prepare(connection, tx,
                 "INSERT INTO Metrics (VersionId, Key, Value, Dataset, LoggedAt, LoggedBy, IsSystem) VALUES ($1, $2, $3, $4, $5, 'generator', $6)", 6);
             foreach (var r in rows.Metrics) Run(metric, r.VersionId, r.Key, r.Value, r.Dataset, T(r.LoggedAt), r.IsSystem ? 1 : 0);
+            using (var latest = Prepare(connection, tx, PointAtLatestVersions, 0)) latest.ExecuteNonQuery();
             await tx.CommitAsync();
         }
         await using var analyze = connection.CreateCommand();
@@ -238,6 +243,7 @@ internal static class CatalogueGenerator
                     await w.WriteAsync("generator", NpgsqlDbType.Varchar);
                     await w.WriteAsync(r.IsSystem, NpgsqlDbType.Boolean);
                 });
+            await using (var latest = new NpgsqlCommand(PointAtLatestVersions, connection, tx)) await latest.ExecuteNonQueryAsync();
             // Ids were given explicitly: move the identity sequences past them, so the server's own inserts do not collide.
             await using (var sequences = new NpgsqlCommand(
                 """
@@ -247,7 +253,8 @@ internal static class CatalogueGenerator
                 await sequences.ExecuteNonQueryAsync();
             await tx.CommitAsync();
         }
-        await using var analyze = new NpgsqlCommand("ANALYZE", connection);
+        // VACUUM as well, as autovacuum soon would: the search's index-only scans need the visibility map.
+        await using var analyze = new NpgsqlCommand("VACUUM ANALYZE", connection);
         await analyze.ExecuteNonQueryAsync();
 
         static Task WriteNullableAsync(NpgsqlBinaryImporter w, string? value) =>

@@ -427,7 +427,7 @@ namespace Registry.Migrations.PostgreSql.Migrations
 
                     b.HasIndex("Key", "Dataset", "Value");
 
-                    b.HasIndex("VersionId", "Key", "Dataset", "LoggedAt", "Value");
+                    b.HasIndex("VersionId", "Key", "Dataset", "LoggedAt", "Id", "Value");
 
                     b.ToTable("Metrics", (string)null);
                 });
@@ -549,6 +549,9 @@ namespace Registry.Migrations.PostgreSql.Migrations
 
                     b.Property<int>("LatestVersion")
                         .HasColumnType("integer");
+
+                    b.Property<long?>("LatestVersionId")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Name")
                         .IsRequired()

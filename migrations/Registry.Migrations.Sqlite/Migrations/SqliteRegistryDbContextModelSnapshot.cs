@@ -372,7 +372,7 @@ namespace Registry.Migrations.Sqlite.Migrations
 
                     b.HasIndex("Key", "Dataset", "Value");
 
-                    b.HasIndex("VersionId", "Key", "Dataset", "LoggedAt", "Value");
+                    b.HasIndex("VersionId", "Key", "Dataset", "LoggedAt", "Id", "Value");
 
                     b.ToTable("Metrics", (string)null);
                 });
@@ -480,6 +480,9 @@ namespace Registry.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("LatestVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LatestVersionId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
