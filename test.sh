@@ -2,19 +2,24 @@
 # Runs every test of Registry (unit, API, component, browser, real-process and multi-instance) on
 # both back-ends: first on SQLite with the file system (the embedded default), then the registry's
 # tests again on PostgreSQL with an S3-compatible store. Installs and starts what the tests need
-# when it is missing: Debian's chromium for the browser tests, PostgreSQL 15 and s3rver on loopback
+# when it is missing: Debian's chromium and bubblewrap, PostgreSQL 15 and s3rver on loopback
 # in a temporary folder (scripts/test-services.sh), stopped again at the end. The last line is
 # "N passed, N failed, N skipped", summed from the test results of both passes.
 # Extra arguments go to both `dotnet test` passes (a --filter given here replaces the pass's own).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "test.sh: installing Debian's chromium for the browser tests"
+# Debian's packages the tests need: chromium for the browser tests, bubblewrap for the validation
+# sandbox's namespaces (the default isolation, whose walls the tests prove).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian's ${missing[*]}"
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ ! -d ../shared/testdata/onnx-backend ]; then

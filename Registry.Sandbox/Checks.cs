@@ -88,8 +88,10 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
             var advice = synthesized
                 ? " The inputs were synthesized (symbolic dimensions set to 1, floats from [0, 1), integers 0, booleans false), so the model may need real inputs: upload reference_input parts (serialized TensorProto, one per graph input) or declare metadata.smokeTestShapes."
                 : "";
-            report.Check(new CheckResult(CheckNames.Smoke, CheckStatus.Failed,
-                $"The model failed to run: {RuntimeMessage(ex)}.{advice}", clock.Elapsed.TotalMilliseconds));
+            report.Check(new CheckResult(CheckNames.Smoke, CheckStatus.Failed, IsOutOfMemory(ex)
+                ? $"The smoke check exceeded the memory limit of {job.Limits.MemoryLimitMiB} MiB: the kernel refused the model an allocation, and it stopped. "
+                    + "The model needs more memory than validation allows on these inputs: declare smaller metadata.smokeTestShapes, or an operator may raise Registry:Validation:MemoryLimitMiB."
+                : $"The model failed to run: {RuntimeMessage(ex)}.{advice}", clock.Elapsed.TotalMilliseconds));
             return null;
         }
     }
@@ -334,6 +336,10 @@ internal sealed partial class Checks(SandboxJob job, ModelHeader header, Reporte
 
     /// <summary>ORT's message without the source location it prefixes to it.</summary>
     internal static string RuntimeMessage(OnnxRuntimeException ex) => RuntimeMessage(ex.Message);
+
+    /// <summary>ONNX Runtime's words for an allocation that failed, as it does once the kernel's memory limit is reached.</summary>
+    private bool IsOutOfMemory(OnnxRuntimeException ex) => job.Limits.MemoryLimitMiB > 0
+        && (ex.Message.Contains("bad_alloc", StringComparison.Ordinal) || ex.Message.Contains("Failed to allocate", StringComparison.OrdinalIgnoreCase));
 
     internal static string RuntimeMessage(string raw)
     {

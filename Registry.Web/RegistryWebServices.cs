@@ -39,6 +39,7 @@ public static class RegistryWebServices
         services.AddSingleton<DatabaseKeyRepository>();
         services.AddOptions<KeyManagementOptions>().Configure<DatabaseKeyRepository>((options, keys) => options.XmlRepository = keys);
 
+        services.AddSingleton<SandboxLauncher>();
         services.AddSingleton<SandboxRunner>();
         services.AddSingleton<Markdown.MarkdownRenderer>();
         services.AddHostedService<ValidationWorker>();
@@ -162,6 +163,13 @@ public static class RegistryWebServices
             Console.WriteLine($"  Data (SQLite, artifacts): {paths.Root}");
             Console.WriteLine($"  Sign in at {url.TrimEnd('/')}/login. On the first run the user is 'admin' with the one-time");
             Console.WriteLine($"  password printed above (also in {AdminAccount.InitialPasswordFile(paths)} until you change it).");
+            if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Registry.Core.Validation.ValidationOptions>>().Value.Enabled)
+            {
+                var walls = app.Services.GetRequiredService<SandboxLauncher>().Walls();
+                Console.WriteLine(walls.IsAvailable
+                    ? $"  Validation sandboxes run in {walls.Description}."
+                    : $"  Validation cannot run, so uploads will fail validation: {walls.Unavailable}");
+            }
             Console.WriteLine();
         });
     }

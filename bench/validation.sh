@@ -2,7 +2,8 @@
 # Validation benchmark: how long from uploading a 10 MB model to its Passed verdict, compared with
 # what the sandbox does at its core — an ONNX Runtime session plus 20 runs — done in-process, in
 # the same run and on the same machine. Also measures the sandbox's fixed start-up (a process that
-# starts .NET and ONNX Runtime and checks a one-node model).
+# starts .NET and ONNX Runtime and checks a one-node model), in the namespace sandbox (the default)
+# and, as its baseline, as a plain child process (Registry:Validation:Isolation=Process).
 #
 #   bench/validation.sh [runs=5] [--backend sqlite|postgres-s3] [--smoke]
 #
@@ -62,12 +63,27 @@ validate_on() {  # backend
   done
   stop_server
 
-  local b s p
-  b=$(median "${baseline[@]}"); s=$(median "${startup[@]}"); p=$(median "${pipeline[@]}")
+  # What the namespace walls add: the same fixed start-up with the sandbox as a plain child process
+  # (Registry:Validation:Isolation=Process), measured by a second server on the same registry.
+  local -a plain
+  start_server --Registry:Validation:Concurrency=1 --Registry:Validation:PollSeconds=5 --Registry:Validation:Isolation=Process
+  if [ "$smoke" -eq 0 ]; then upload "$work/tiny.onnx" warm-plain "$key"; wait_passed warm-plain; fi
+  for i in $(seq 1 "$runs"); do
+    start=$(now)
+    upload "$work/tiny.onnx" "tiny-plain-$i" "$key"
+    wait_passed "tiny-plain-$i"
+    plain+=("$(ms "$start" "$(now)")")
+    printf 'run %d: start-up without namespaces %s ms\n' "$i" "${plain[-1]}"
+  done
+  stop_server
+
+  local b s p n
+  b=$(median "${baseline[@]}"); s=$(median "${startup[@]}"); p=$(median "${pipeline[@]}"); n=$(median "${plain[@]}")
   echo
   echo "$backend: medians over $runs runs:"
   echo "  in-process ONNX Runtime (session + 21 runs): $b ms"
   echo "  sandbox fixed start-up (one-node model, upload to Passed): $s ms"
+  echo "  the same without namespaces (Isolation=Process): $n ms; the walls add $(calc "$s - $n") ms (ratio $(calc "$s / $n"))"
   echo "  $(stat -c %s "$work/m1.onnx")-byte model, upload to Passed: $p ms"
   local target="(target <= 1.5)"
   [ "$smoke" -eq 0 ] || target="(smoke: target not judged)"

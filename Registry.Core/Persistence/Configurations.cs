@@ -106,6 +106,7 @@ internal sealed class ValidationRunConfiguration : IEntityTypeConfiguration<Vali
         b.Property(r => r.RequestedBy).HasMaxLength(MetadataLimits.ActorLength);
         b.Property(r => r.Summary).HasMaxLength(4000);
         b.Property(r => r.Runtime).HasMaxLength(100);
+        b.Property(r => r.Isolation).HasMaxLength(100);
         b.Property(r => r.Checks).HasJsonConversion();
         b.Property(r => r.Figures).HasJsonConversion();
         b.HasIndex(r => new { r.Status, r.Id });

@@ -32,7 +32,8 @@ public sealed record SandboxLimits(
     int IntraOpThreads,
     IReadOnlyList<string> AllowedDomains,
     GraphLimits Graph,
-    double TimeoutSeconds);
+    double TimeoutSeconds,
+    long MemoryLimitMiB = 0);
 
 /// <summary>Structural bounds a model must stay within before ONNX Runtime is allowed to see it.</summary>
 public sealed record GraphLimits(int MaxNodes, int MaxInitializers, int MaxGraphDepth, long MaxParameters);

@@ -80,10 +80,20 @@ public sealed class ValidationOptions
     /// <summary>Most parameters (initializer elements). Default 4 billion.</summary>
     public long MaxParameters { get; set; } = 4_000_000_000;
 
+    /// <summary>
+    /// How the sandbox is walled off from the server. Default <see cref="SandboxIsolation.Namespaces"/>;
+    /// where that cannot be had the validator refuses to run rather than fall back silently, unless
+    /// <see cref="SandboxIsolation.Process"/> is set explicitly.
+    /// </summary>
+    public SandboxIsolation Isolation { get; set; } = SandboxIsolation.Namespaces;
+
+    /// <summary>The bubblewrap program for <see cref="SandboxIsolation.Namespaces"/>; default: <c>bwrap</c> from <c>/usr/bin</c> or <c>/bin</c>.</summary>
+    public string? BubblewrapPath { get; set; }
+
     /// <summary>Path of Registry.Sandbox.dll; default: beside the server's own assemblies.</summary>
     public string? SandboxPath { get; set; }
 
     public SandboxLimits ToLimits() => new(
         MaxInputElements, RelativeTolerance, AbsoluteTolerance, PerformanceRuns, PerformanceMinRuns, PerformanceBudgetSeconds, IntraOpThreads,
-        EffectiveAllowedDomains, new GraphLimits(MaxNodes, MaxInitializers, MaxGraphDepth, MaxParameters), TimeoutSeconds);
+        EffectiveAllowedDomains, new GraphLimits(MaxNodes, MaxInitializers, MaxGraphDepth, MaxParameters), TimeoutSeconds, MemoryLimitMiB);
 }

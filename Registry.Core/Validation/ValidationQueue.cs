@@ -26,7 +26,8 @@ public sealed record ValidationOutcome(
     string Summary,
     IReadOnlyList<CheckResult> Checks,
     PerformanceFigures? Figures,
-    string? Runtime);
+    string? Runtime,
+    string? Isolation = null);
 
 /// <summary>
 /// The validation queue, kept in the database so that a restart resumes it. A worker claims the
@@ -222,7 +223,7 @@ public sealed class ValidationQueue(
         }
         var r = run.Run;
         return new ValidationView(run.Model, versionNumber, r.Id, r.Status, r.Attempts, r.QueuedAt, r.StartedAt, r.FinishedAt,
-            r.Summary, r.Checks, r.Figures, r.Runtime, r.RequestedBy);
+            r.Summary, r.Checks, r.Figures, r.Runtime, r.RequestedBy, r.Isolation);
     }
 
     private async Task FinishAsync(RegistryDbContext db, ValidationRun run, ValidationOutcome outcome, DateTimeOffset now, CancellationToken ct)
@@ -233,6 +234,7 @@ public sealed class ValidationQueue(
         run.Checks = outcome.Checks.ToList();
         run.Figures = outcome.Figures;
         run.Runtime = outcome.Runtime ?? run.Runtime;
+        run.Isolation = outcome.Isolation ?? run.Isolation;
         run.FinishedAt = now;
         run.LeaseToken = null;
         run.LeaseOwner = null;
@@ -288,7 +290,8 @@ public sealed record ValidationView(
     IReadOnlyList<CheckResult> Checks,
     PerformanceFigures? Figures,
     string? Runtime,
-    string RequestedBy);
+    string RequestedBy,
+    string? Isolation);
 
 /// <summary>
 /// Wakes idle validation workers when work arrives and tells open pages when a version's validation

@@ -44,6 +44,9 @@ public sealed class ValidationRun
 
     /// <summary>The ONNX Runtime that ran the checks, such as <c>onnxruntime 1.31.1</c>.</summary>
     public string? Runtime { get; set; }
+
+    /// <summary>The walls the sandbox ran in, such as <c>namespaces (bubblewrap 0.8.0)</c> or <c>process (…)</c>.</summary>
+    public string? Isolation { get; set; }
 }
 
 public enum CheckStatus

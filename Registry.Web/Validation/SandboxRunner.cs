@@ -17,12 +17,12 @@ internal sealed class SandboxUnavailableException(string message, Exception? inn
 internal sealed class LeaseLostException() : Exception("The validation job's lease was lost.");
 
 /// <summary>
-/// Runs Registry.Sandbox as a child process for one job: an empty working directory, no inherited
-/// environment, a wall-clock timeout and a resident-memory cap, both enforced by killing it. Whatever
-/// happens to the child (crash, hang, memory blow-up) becomes a Failed check with the reason; the
-/// server itself is never at risk.
+/// Runs Registry.Sandbox for one job inside the walls of <see cref="SandboxLauncher"/>: an empty
+/// working directory, no inherited environment, a wall-clock timeout and a resident-memory cap, both
+/// enforced by killing it. Whatever happens to the child (crash, hang, memory blow-up) becomes a
+/// Failed check with the reason; the server itself is never at risk. Each outcome names the walls.
 /// </summary>
-internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPaths paths, ILogger<SandboxRunner> logger)
+internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPaths paths, SandboxLauncher launcher, ILogger<SandboxRunner> logger)
 {
     private const int MaxOutputBytes = 4 * 1024 * 1024;
 
@@ -35,11 +35,18 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
     {
         var o = options.Value;
         var sandbox = SandboxPath();
+        var walls = launcher.Walls();
+        if (!walls.IsAvailable) throw new SandboxUnavailableException(walls.Unavailable!);
         var workDir = Path.Combine(paths.Sandboxes, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(workDir);
         try
         {
-            using var process = new Process { StartInfo = StartInfo(sandbox, workDir) };
+            // In a PID namespace the server's id means nothing: bubblewrap's --die-with-parent watches it instead.
+            string[] args = walls.Isolation == SandboxIsolation.Process
+                ? [sandbox, "--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]
+                : [sandbox];
+            var files = new[] { job.ModelPath }.Concat(job.ReferenceInputs.Concat(job.ReferenceOutputs).Select(r => r.Path)).ToList();
+            using var process = new Process { StartInfo = launcher.StartInfo(walls, SandboxLauncher.DotnetHost(), args, workDir, files, o.MemoryLimitMiB * 1024 * 1024) };
             try
             {
                 process.Start();
@@ -73,37 +80,13 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
                 throw new SandboxUnavailableException(
                     $"the sandbox exited before starting ({ExitDescription(process.ExitCode)}){(string.IsNullOrWhiteSpace(await stderr) ? "" : ": " + Trim(await stderr))}");
 
-            return Verdict(state, killedFor, process.ExitCode, await stderr, peakRss, o);
+            return Verdict(state, killedFor, process.ExitCode, await stderr, peakRss, o) with { Isolation = walls.Description };
         }
         finally
         {
             try { Directory.Delete(workDir, recursive: true); }
             catch (IOException ex) { logger.LogWarning(ex, "Could not remove the sandbox folder {Folder}", workDir); }
         }
-    }
-
-    private ProcessStartInfo StartInfo(string sandbox, string workDir)
-    {
-        var info = new ProcessStartInfo(DotnetHost(), [sandbox, "--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)])
-        {
-            WorkingDirectory = workDir,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        // Nothing of the server's environment (connection strings, keys, tokens) reaches the model.
-        info.Environment.Clear();
-        info.Environment["HOME"] = workDir;
-        info.Environment["TMPDIR"] = workDir;
-        info.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-        info.Environment["LANG"] = "C.UTF-8";
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        info.Environment["DOTNET_gcServer"] = "0";
-        return info;
     }
 
     internal sealed class RunState
@@ -205,7 +188,7 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
             while (!process.HasExited)
             {
                 ct.ThrowIfCancellationRequested();
-                var rss = ResidentBytes(process.Id);
+                var rss = TreeResidentBytes(process.Id);
                 peak = Math.Max(peak, rss);
                 if (rss > limit)
                 {
@@ -318,6 +301,38 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         catch (InvalidOperationException) { /* already gone */ }
     }
 
+    /// <summary>
+    /// Resident memory of a process and all its descendants (the sandbox runs beneath prlimit and
+    /// bubblewrap, and may start processes of its own), from /proc; 0 when it cannot be read.
+    /// </summary>
+    internal static long TreeResidentBytes(int pid)
+    {
+        long total = 0;
+        var pending = new Stack<int>([pid]);
+        for (var seen = 0; pending.Count > 0 && seen < 4096; seen++)
+        {
+            var next = pending.Pop();
+            total += ResidentBytes(next);
+            foreach (var child in Children(next)) pending.Push(child);
+        }
+        return total;
+    }
+
+    private static IEnumerable<int> Children(int pid)
+    {
+        string[] tasks;
+        try { tasks = Directory.GetDirectories($"/proc/{pid}/task"); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { yield break; }
+        foreach (var task in tasks)
+        {
+            string children;
+            try { children = File.ReadAllText(Path.Combine(task, "children")); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            foreach (var id in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(id, CultureInfo.InvariantCulture, out var child)) yield return child;
+        }
+    }
+
     /// <summary>Resident memory of a process from /proc; 0 when it cannot be read (exited, not Linux).</summary>
     internal static long ResidentBytes(int pid)
     {
@@ -337,14 +352,5 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         if (!File.Exists(path))
             throw new SandboxUnavailableException($"the sandbox program is missing: expected {Path.GetFileName(path)} beside the server (Registry:Validation:SandboxPath)");
         return path;
-    }
-
-    /// <summary>The dotnet host that runs this server, found from the runtime's own folder.</summary>
-    private static string DotnetHost()
-    {
-        var runtime = RuntimeEnvironment.GetRuntimeDirectory(); // …/shared/Microsoft.NETCore.App/<version>/
-        var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
-        var host = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-        return File.Exists(host) ? host : "dotnet";
     }
 }

@@ -13,6 +13,7 @@ internal sealed class ValidationWorker(
     ValidationQueue queue,
     ValidationSignal signal,
     SandboxRunner runner,
+    SandboxLauncher launcher,
     IArtifactStore store,
     IOptions<ValidationOptions> options,
     ILogger<ValidationWorker> logger) : BackgroundService
@@ -26,6 +27,9 @@ internal sealed class ValidationWorker(
             return;
         }
         await Task.Yield();
+        // Said once at start, in the log, when the walls cannot be had; each job then fails saying why.
+        var walls = launcher.Walls();
+        if (walls.IsAvailable) logger.LogInformation("Validation sandboxes run in {Isolation}", walls.Description);
         var owner = $"{Environment.MachineName}:{Environment.ProcessId}";
         await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(i => LoopAsync($"{owner}/{i}", stoppingToken)));
     }

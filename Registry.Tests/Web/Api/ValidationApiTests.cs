@@ -33,6 +33,7 @@ public class ValidationApiTests() : AppTests(new RegistryApp(Validations.Enabled
         Assert.All(validation.GetProperty("checks").EnumerateArray(), c => Assert.Equal("Passed", c.GetProperty("status").GetString()));
         Assert.Contains("match the reference within rtol 0.001, atol 0.00001", Validations.MessageOf(validation, "golden"));
         Assert.StartsWith("onnxruntime 1.31.1", validation.GetProperty("runtime").GetString());
+        Assert.StartsWith("namespaces (bubblewrap ", validation.GetProperty("isolation").GetString()); // the default walls
         Assert.True(validation.GetProperty("figures").GetProperty("p95Ms").GetDouble() > 0);
 
         var version = await (await Admin.GetAsync("/api/v1/models/conv/versions/1")).JsonAsync();

@@ -21,6 +21,7 @@ public class ValidationBrowserTests(BrowserFixture browser)
         var panel = page.Locator("[data-testid=validation-panel]");
         await Assertions.Expect(panel.Locator("[data-testid=validation]")).ToHaveTextAsync("Passed");
         await Assertions.Expect(panel.Locator("[data-figure=p95]")).ToContainTextAsync("ms");
+        await Assertions.Expect(panel.Locator("[data-testid=validation-isolation]")).ToContainTextAsync("sandbox: namespaces (bubblewrap ");
 
         // Every state the panel shows is recorded with the figure and the run shown at that moment.
         await page.EvaluateAsync("""

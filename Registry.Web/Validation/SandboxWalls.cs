@@ -1,0 +1,12 @@
+using Registry.Core.Validation;
+
+namespace Registry.Web.Validation;
+
+/// <summary>
+/// What this server can wall a sandbox in with: the isolation and its description as runs record it
+/// (<see cref="Description"/>), or why the configured isolation cannot be had (<see cref="Unavailable"/>).
+/// </summary>
+internal sealed record SandboxWalls(SandboxIsolation Isolation, string? Bubblewrap, string Description, string? Unavailable)
+{
+    public bool IsAvailable => Unavailable is null;
+}
