@@ -52,7 +52,7 @@ public sealed class SandboxWallsTests : IDisposable
     private Process Start(string script)
     {
         var info = _launcher.StartInfo(Walls(), "/usr/bin/bash", ["-c", script], _work, [_model], MemoryLimit);
-        return Process.Start(info)!;
+        return SandboxLauncher.Start(info);
     }
 
     /// <summary>Runs the probe to its end (bounded) and returns what it printed, a line per attempt.</summary>
@@ -136,18 +136,21 @@ public sealed class SandboxWallsTests : IDisposable
     [Fact]
     public async Task It_writes_only_in_its_own_working_folder()
     {
+        var probe = $"probe-{Guid.NewGuid():N}"; // a name of its own: nothing another run left can pass for a write
         var outside = new[] { "/", "/usr", "/tmp", "/dev", "/dev/shm", _data, Path.Combine(_data, "sandbox"), Path.GetDirectoryName(_data)! }.Distinct().ToList();
         var results = await ProbeAsync(string.Join("\n",
-            outside.Select((folder, i) => Attempt($"write in {folder}", $"sh -c 'echo x > \"{folder}/probe-{i}\"'"))
+            outside.Select(folder => Attempt($"write in {folder}", $"sh -c 'echo x > \"{folder}/{probe}\"'"))
                 .Append(Attempt("write in its working folder", "sh -c 'echo x > ./result && test -s ./result'"))
+                .Append(Attempt("regain capabilities in a user namespace of its own", "unshare -Ur true"))
                 .Append($"echo \"privileges: $(grep -E '^(NoNewPrivs|CapEff)' /proc/self/status | tr -s '\\t' ' ' | tr '\\n' ' ')\"")));
 
         foreach (var folder in outside) Assert.Equal("refused", results[$"write in {folder}"]);
         Assert.Equal("done", results["write in its working folder"]);
+        Assert.Equal("refused", results["regain capabilities in a user namespace of its own"]);
         Assert.True(File.Exists(Path.Combine(_work, "result")), "the working folder is the server's own");
         Assert.Contains("NoNewPrivs: 1", results["privileges"], StringComparison.Ordinal);
         Assert.Contains("CapEff: 0000000000000000", results["privileges"], StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(_data)!, "probe-*"));
+        Assert.All(outside, folder => Assert.False(File.Exists(Path.Combine(folder, probe)), $"the sandbox wrote in {folder}"));
     }
 
     [Fact]
@@ -163,6 +166,23 @@ public sealed class SandboxWallsTests : IDisposable
         await process.WaitForExitAsync();
 
         Assert.True(await Eventually.HoldsAsync(() => Sleepers(marker) == 0), "a sleeper escaped with setsid outlived the sandbox");
+    }
+
+    [Fact]
+    public async Task A_sandbox_outlives_the_thread_that_started_it()
+    {
+        // bubblewrap's --die-with-parent follows the thread that forked it: a worker thread that
+        // retires mid-validation must not take the sandbox with it.
+        Process? process = null;
+        var starter = new Thread(() => process = Start("echo started; sleep 2; echo alive"));
+        starter.Start();
+        starter.Join(); // the thread has ended
+        using (process)
+        {
+            process!.StandardInput.Close();
+            Assert.Equal("started", await process.StandardOutput.ReadLineAsync());
+            Assert.Equal("alive", await process.StandardOutput.ReadLineAsync());
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -26,6 +27,43 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
     private const string NobodyId = "65534";
     private SandboxWalls? _available;
 
+    private static readonly BlockingCollection<(ProcessStartInfo Info, TaskCompletionSource<Process> Started)> Starts = new();
+    private static readonly Lazy<Thread> Starter = new(() =>
+    {
+        var thread = new Thread(() =>
+        {
+            foreach (var (info, started) in Starts.GetConsumingEnumerable())
+            {
+                try
+                {
+                    var process = new Process { StartInfo = info };
+                    process.Start();
+                    started.SetResult(process);
+                }
+                catch (Exception ex)
+                {
+                    started.SetException(ex);
+                }
+            }
+        })
+        { IsBackground = true, Name = "sandbox-starter" };
+        thread.Start();
+        return thread;
+    });
+
+    /// <summary>
+    /// Starts a sandbox's process from one thread that lives as long as the server. bubblewrap's
+    /// <c>--die-with-parent</c> (<c>PR_SET_PDEATHSIG</c>) fires when the thread that forked it ends, not
+    /// the process, and a thread-pool thread may retire while a validation still runs.
+    /// </summary>
+    public static Process Start(ProcessStartInfo info)
+    {
+        _ = Starter.Value;
+        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Starts.Add((info, started));
+        return started.Task.GetAwaiter().GetResult();
+    }
+
     /// <summary>
     /// What the configured isolation can be had with here. A success is kept; a failure is probed again
     /// on the next job, so that installing bubblewrap needs no restart.
@@ -43,7 +81,7 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
     {
         var o = options.Value;
         if (o.Isolation == SandboxIsolation.Process)
-            return new SandboxWalls(SandboxIsolation.Process, null, "process (Registry:Validation:Isolation=Process)", null);
+            return new SandboxWalls(SandboxIsolation.Process, null, $"process (Registry:Validation:Isolation=Process){MemoryNote()}", null);
         const string fallback = " Or set Registry:Validation:Isolation=Process to validate in a plain child process, which a model that exploits ONNX Runtime could escape.";
         if (!OperatingSystem.IsLinux())
             return Refused($"the sandbox's namespaces need Linux, and this server runs on {RuntimeInformation.OSDescription}.{fallback}");
@@ -52,22 +90,37 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
             return Refused($"bubblewrap is not installed ({bwrap ?? "no bwrap in /usr/bin or /bin"}): install it (Debian: apt-get install bubblewrap), or name it in Registry:Validation:BubblewrapPath.{fallback}");
 
         // The walls themselves, tried on a program that does nothing: user namespaces may be switched off.
-        var work = Directory.CreateTempSubdirectory("registry-sandbox-probe-").FullName;
+        string? work = null;
         try
         {
+            work = Directory.CreateTempSubdirectory("registry-sandbox-probe-").FullName;
             var (exitCode, output) = Run(Namespaced(bwrap, "/usr/bin/true", [], work, [], null), TimeSpan.FromSeconds(20));
             if (exitCode != 0)
-                return Refused($"bubblewrap could not build the sandbox's namespaces (exit code {exitCode}: {output.Trim()}). "
+                return Refused($"bubblewrap could not build the sandbox's namespaces (exit code {exitCode}: {Short(output)}). "
                     + "User namespaces may be switched off (sysctl kernel.unprivileged_userns_clone or user.max_user_namespaces), or a container forbids them." + fallback);
-            var (_, version) = Run(new ProcessStartInfo(bwrap, ["--version"]), TimeSpan.FromSeconds(20));
-            return new SandboxWalls(SandboxIsolation.Namespaces, bwrap, $"namespaces ({version.Trim()})", null);
+            var (versionExit, version) = Run(new ProcessStartInfo(bwrap, ["--version"]), TimeSpan.FromSeconds(20));
+            var name = versionExit == 0 && version.Trim() is { Length: > 0 and <= 40 } v ? v : "bubblewrap, version unknown";
+            return new SandboxWalls(SandboxIsolation.Namespaces, bwrap, $"namespaces ({name}){MemoryNote()}", null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return Refused($"bubblewrap at {bwrap} could not be run ({ex.Message}).{fallback}");
         }
         finally
         {
-            Directory.Delete(work, recursive: true);
+            if (work is not null) Directory.Delete(work, recursive: true);
         }
 
         static SandboxWalls Refused(string why) => new(SandboxIsolation.Namespaces, null, "none", why);
+        static string Short(string text) => text.Trim() is { Length: > 300 } t ? t[..300] + "…" : text.Trim();
+    }
+
+    /// <summary>Said in the run's record when the kernel cannot be asked to cap the sandbox's memory.</summary>
+    private string MemoryNote()
+    {
+        if (File.Exists(Prlimit)) return "";
+        logger.LogWarning("{Prlimit} (util-linux) is missing: sandboxes run without a kernel memory limit, watched only by the runner", Prlimit);
+        return ", no kernel memory limit";
     }
 
     /// <summary>
@@ -118,7 +171,8 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
     {
         var args = new List<string>
         {
-            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            // --disable-userns: no user namespace inside, where a process would get every capability back.
+            "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", NobodyId, "--gid", NobodyId, "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr",
         };
@@ -130,17 +184,24 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
             else if (Directory.Exists(top)) args.AddRange(["--ro-bind", top, top]);
         }
         args.AddRange(["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev"]);
+        // The .NET host and the shared runtime only: a dotnet folder in a home directory also holds
+        // that user's certificate stores.
         var runtime = DotnetRoot();
-        if (!IsUnder(runtime, "/usr")) args.AddRange(["--ro-bind", runtime, runtime]);
-        if (assemblyFolder is not null && !IsUnder(assemblyFolder, "/usr"))
+        if (!IsUnder(runtime, "/usr") && runtime != "/")
+            foreach (var part in new[] { "dotnet", "host", Path.Combine("shared", "Microsoft.NETCore.App") }.Select(p => Path.Combine(runtime, p)))
+                if (File.Exists(part) || Directory.Exists(part)) args.AddRange(["--ro-bind", part, part]);
+        if (assemblyFolder is not null)
         {
             // The program's assemblies and native libraries, one by one: the folder may also hold the
-            // server's settings files, whose secrets are not the model's to read.
+            // server's settings files, whose secrets are not the model's to read. Under /usr (already
+            // bound whole) an empty folder goes over it first.
+            if (IsUnder(assemblyFolder, "/usr")) args.AddRange(["--tmpfs", assemblyFolder]);
             var entry = Path.GetFileNameWithoutExtension(arguments[0]);
             foreach (var file in Directory.EnumerateFiles(assemblyFolder).Where(f => IsCode(Path.GetFileName(f), entry)))
                 args.AddRange(["--ro-bind", file, file]);
             var natives = Path.Combine(assemblyFolder, "runtimes");
             if (Directory.Exists(natives)) args.AddRange(["--ro-bind", natives, natives]);
+            if (IsUnder(assemblyFolder, "/usr")) args.AddRange(["--remount-ro", assemblyFolder]);
         }
         // The data folder is an empty, read-only folder inside, whatever else shares its path.
         var data = Path.GetFullPath(paths.Root);
@@ -183,7 +244,7 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
         info.UseShellExecute = false;
         info.Environment.Clear();
         info.Environment["PATH"] = "/usr/bin:/bin";
-        using var process = Process.Start(info)!;
+        using var process = Start(info);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))

@@ -46,15 +46,17 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
                 ? [sandbox, "--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]
                 : [sandbox];
             var files = new[] { job.ModelPath }.Concat(job.ReferenceInputs.Concat(job.ReferenceOutputs).Select(r => r.Path)).ToList();
-            using var process = new Process { StartInfo = launcher.StartInfo(walls, SandboxLauncher.DotnetHost(), args, workDir, files, o.MemoryLimitMiB * 1024 * 1024) };
+            var info = launcher.StartInfo(walls, SandboxLauncher.DotnetHost(), args, workDir, files, o.MemoryLimitMiB * 1024 * 1024);
+            Process process;
             try
             {
-                process.Start();
+                process = SandboxLauncher.Start(info);
             }
             catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
             {
                 throw new SandboxUnavailableException($"could not start the sandbox ({ex.Message})", ex);
             }
+            using var owned = process;
 
             var state = new RunState();
             var stdout = ReadReportAsync(process.StandardOutput, state);
