@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Registry.Core.Catalog;
 using Registry.Core.Validation;
 using Registry.Web.Validation;
 
@@ -15,6 +16,30 @@ public class SandboxReportTests
         var state = new SandboxRunner.RunState();
         await SandboxRunner.ReadReportAsync(new StreamReader(output, Encoding.UTF8), state);
         return state;
+    }
+
+    [Fact]
+    public void A_sandbox_killed_between_one_check_and_the_next_fails_the_next_one()
+    {
+        // The load check reported, the smoke stage not yet announced, then SIGKILL (seen in a run
+        // where the kill landed there: the verdict was "no timed runs", as if nothing had failed).
+        var state = new SandboxRunner.RunState { Stage = CheckNames.Load };
+        foreach (var name in new[] { CheckNames.Format, CheckNames.Security, CheckNames.Load })
+            state.Checks.Add(new CheckResult(name, CheckStatus.Passed, "ok", 1));
+        var options = new ValidationOptions();
+        var runner = new SandboxRunner(Microsoft.Extensions.Options.Options.Create(options), new Registry.Data.DataPaths(new Registry.Data.StorageOptions()),
+            new SandboxLauncher(Microsoft.Extensions.Options.Options.Create(options), new Registry.Data.DataPaths(new Registry.Data.StorageOptions()),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<SandboxLauncher>.Instance),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SandboxRunner>.Instance);
+
+        var outcome = runner.Verdict(state, killedFor: null, exitCode: 137, stderr: "", peakRss: 0, options);
+
+        Assert.Equal(ValidationStatus.Failed, outcome.Status);
+        var smoke = Assert.Single(outcome.Checks, c => c.Name == CheckNames.Smoke);
+        Assert.Equal(CheckStatus.Failed, smoke.Status);
+        Assert.Contains("killed by signal 9 (SIGKILL)", smoke.Message);
+        Assert.All(outcome.Checks.Where(c => c.Name is not (CheckNames.Format or CheckNames.Security or CheckNames.Load or CheckNames.Smoke)),
+            c => Assert.Equal(CheckStatus.Skipped, c.Status));
     }
 
     [Fact]

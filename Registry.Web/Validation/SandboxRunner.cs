@@ -226,13 +226,17 @@ internal sealed class SandboxRunner(IOptions<ValidationOptions> options, DataPat
         return (null, peak);
     }
 
-    private ValidationOutcome Verdict(RunState state, string? killedFor, int exitCode, string stderr, long peakRss, ValidationOptions o)
+    internal ValidationOutcome Verdict(RunState state, string? killedFor, int exitCode, string stderr, long peakRss, ValidationOptions o)
     {
         var checks = state.Checks.ToList();
         var interrupted = killedFor is not null || !state.Done;
         if (interrupted)
         {
-            var stage = state.Stage ?? CheckNames.Format;
+            // The check it was in: the stage last announced, unless that check had already reported,
+            // in which case the sandbox was stopped before announcing the next one.
+            var stage = state.Stage is { } announced && checks.All(c => c.Name != announced)
+                ? announced
+                : CheckNames.All.FirstOrDefault(n => checks.All(c => c.Name != n)) ?? state.Stage ?? CheckNames.Format;
             var why = killedFor ?? $"the sandbox stopped unexpectedly ({ExitDescription(exitCode)}){(string.IsNullOrWhiteSpace(stderr) ? "" : ": " + Trim(stderr))}";
             if (state.OutputOverflow) why += "; it also wrote more output than allowed";
             if (checks.All(c => c.Name != stage))
