@@ -18,7 +18,7 @@ using Registry.Core.Onnx.Proto;
 //                                      times <runs> loads until the first table row is visible; prints "path p50 p95".
 //   generate-catalogue [--models N --versions N --metrics N --big N] --Registry:…=…   fills an empty
 //                                      registry (SQLite or PostgreSQL, as the settings say) with a synthetic catalogue.
-//   s3put <file> <url> <bucket> <key>  puts a file the way the S3 store does; prints seconds.
+//   s3put <file> <url> <bucket> <key>  puts a file the way the S3 store does, then copies it in the bucket; prints both seconds.
 return args switch
 {
     ["linear", var path, var batch, var inputs, var outputs, ..] => WriteLinear(path, int.Parse(batch, CultureInfo.InvariantCulture),
