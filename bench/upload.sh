@@ -45,7 +45,7 @@ timed_upload() {
 }
 
 upload_on() {  # backend
-  local backend="$1" baseline_name start end
+  local backend="$1" baseline_name start end out put copy
   local -a base_times copy_times cold_times warm_times upload_times growths all_growths
   if [ "$backend" = postgres-s3 ]; then baseline_name="SDK put"; else baseline_name="sha256sum"; fi
   echo "bench: $backend, $runs run(s) of $size_mib MiB, each: the baseline, then $((warm_uploads + 1)) uploads into one fresh server"
@@ -54,7 +54,9 @@ upload_on() {  # backend
     cat "$model" > /dev/null  # both contenders read from the page cache
     sync                      # and neither pays for writing back earlier files
     if [ "$backend" = postgres-s3 ]; then
-      read -r put copy < <(bench s3put "$model" "$REGISTRY_TEST_S3_URL" "${REGISTRY_TEST_S3_BUCKET:-registry-tests}" "bench-baseline-$$-$run/model.onnx")
+      out=$(bench s3put "$model" "$REGISTRY_TEST_S3_URL" "${REGISTRY_TEST_S3_BUCKET:-registry-tests}" "bench-baseline-$$-$run/model.onnx")
+      read -r put copy <<<"$out"
+      [ -n "${copy:-}" ] || { echo "bench: s3put printed '$out', not two figures" >&2; exit 1; }
       base_times+=("$put"); copy_times+=("$copy")
     else
       start=$(now); sha256sum "$model" > /dev/null; end=$(now)
@@ -72,7 +74,7 @@ upload_on() {  # backend
     all_growths+=("$(printf '%s\n' "${growths[@]}" | sort -n | tail -n 1)")
     printf 'run %d: %s %.2f s' "$run" "$baseline_name" "${base_times[-1]}"
     [ "$backend" = postgres-s3 ] && printf ' (and the copy in the bucket %.2f s)' "${copy_times[-1]}"
-    printf ', uploads %s s, ratio cold %.2f, warm %.2f, server peak RSS growth %d MiB\n' "$(printf '%.2f ' "${upload_times[@]}" | sed 's/ $//')" \
+    printf ', uploads %s s, ratio cold %.2f, warm %.2f, server peak RSS growth %.0f MiB\n' "$(printf '%.2f ' "${upload_times[@]}" | sed 's/ $//')" \
       "$(calc "${base_times[-1]} / ${cold_times[-1]}")" "$(calc "${base_times[-1]} / ${warm_times[-1]}")" "${all_growths[-1]}"
   done
 
@@ -90,7 +92,7 @@ upload_on() {  # backend
   local judge="(target >= 0.8)" judge_rss="(target < 64 MiB)"
   [ "$smoke" -eq 1 ] && judge="(smoke: not judged)" judge_rss="(smoke: not judged)"
   printf '  throughput ratio upload/%s: warm %.2f %s; cold %.2f\n' "$baseline_name" "$(calc "$b / $w")" "$judge" "$(calc "$b / $c")"
-  printf '  server peak RSS growth, largest of each run: %d MiB %s\n' "$growth" "$judge_rss"
+  printf '  server peak RSS growth, largest of each run: %.0f MiB %s\n' "$growth" "$judge_rss"
 }
 
 for backend in "${backends[@]}"; do upload_on "$backend"; done

@@ -81,7 +81,10 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
     {
         var o = options.Value;
         if (o.Isolation == SandboxIsolation.Process)
-            return new SandboxWalls(SandboxIsolation.Process, null, $"process (Registry:Validation:Isolation=Process){MemoryNote()}", null);
+        {
+            var prlimit = FindPrlimit();
+            return new SandboxWalls(SandboxIsolation.Process, null, prlimit, $"process (Registry:Validation:Isolation=Process){MemoryNote(prlimit)}", null);
+        }
         const string fallback = " Or set Registry:Validation:Isolation=Process to validate in a plain child process, which a model that exploits ONNX Runtime could escape.";
         if (!OperatingSystem.IsLinux())
             return Refused($"the sandbox's namespaces need Linux, and this server runs on {RuntimeInformation.OSDescription}.{fallback}");
@@ -100,7 +103,8 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
                     + "User namespaces may be switched off (sysctl kernel.unprivileged_userns_clone or user.max_user_namespaces), or a container forbids them." + fallback);
             var (versionExit, version) = Run(new ProcessStartInfo(bwrap, ["--version"]), TimeSpan.FromSeconds(20));
             var name = versionExit == 0 && version.Trim() is { Length: > 0 and <= 40 } v ? v : "bubblewrap, version unknown";
-            return new SandboxWalls(SandboxIsolation.Namespaces, bwrap, $"namespaces ({name}){MemoryNote()}", null);
+            var prlimit = FindPrlimit();
+            return new SandboxWalls(SandboxIsolation.Namespaces, bwrap, prlimit, $"namespaces ({name}){MemoryNote(prlimit)}", null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
@@ -111,17 +115,20 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
             if (work is not null) Directory.Delete(work, recursive: true);
         }
 
-        static SandboxWalls Refused(string why) => new(SandboxIsolation.Namespaces, null, "none", why);
+        static SandboxWalls Refused(string why) => new(SandboxIsolation.Namespaces, null, null, "none", why);
         static string Short(string text) => text.Trim() is { Length: > 300 } t ? t[..300] + "…" : text.Trim();
     }
 
-    /// <summary>Said in the run's record when the kernel cannot be asked to cap the sandbox's memory.</summary>
-    private string MemoryNote()
+    /// <summary>util-linux's prlimit, or null (with a warning) when it is missing.</summary>
+    private string? FindPrlimit()
     {
-        if (File.Exists(Prlimit)) return "";
+        if (File.Exists(Prlimit)) return Prlimit;
         logger.LogWarning("{Prlimit} (util-linux) is missing: sandboxes run without a kernel memory limit, watched only by the runner", Prlimit);
-        return ", no kernel memory limit";
+        return null;
     }
+
+    /// <summary>Said in the run's record when the kernel cannot be asked to cap the sandbox's memory.</summary>
+    private static string MemoryNote(string? prlimit) => prlimit is null ? ", no kernel memory limit" : "";
 
     /// <summary>
     /// The start of <paramref name="program"/> inside <paramref name="walls"/>: <paramref name="workDir"/>
@@ -135,12 +142,12 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
         var info = walls.Isolation == SandboxIsolation.Namespaces
             ? Namespaced(walls.Bubblewrap!, program, arguments, workDir, readOnlyFiles, AssemblyFolderOf(program, arguments))
             : new ProcessStartInfo(program, arguments) { WorkingDirectory = workDir };
-        if (File.Exists(Prlimit) && memoryLimitBytes > 0)
+        if (walls.Prlimit is { } prlimit && memoryLimitBytes > 0)
         {
             // The kernel refuses any allocation past the limit, however fast it comes; the runner's
             // watcher, sampling resident memory, names the limit when the process dies of it.
             var limit = memoryLimitBytes.ToString(CultureInfo.InvariantCulture);
-            var wrapped = new ProcessStartInfo(Prlimit, [$"--data={limit}:{limit}", "--core=0:0", "--", info.FileName, .. info.ArgumentList])
+            var wrapped = new ProcessStartInfo(prlimit, [$"--data={limit}:{limit}", "--core=0:0", "--", info.FileName, .. info.ArgumentList])
             {
                 WorkingDirectory = info.WorkingDirectory,
             };

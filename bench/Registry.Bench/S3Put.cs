@@ -18,7 +18,7 @@ namespace Registry.Bench;
 /// plain (not aws-chunked) signed bodies. It then times, apart, the one step of the store's commit that
 /// moves bytes: the copy of the object to another key inside the bucket, which an S3-compatible server
 /// such as s3rver carries out by reading and writing every byte again. Prints two numbers: the put's
-/// seconds and the copy's. Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, s3rver's
+/// seconds and the copy's. Both objects are deleted afterwards, untimed. Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, s3rver's
 /// S3RVER/S3RVER when unset.
 /// </summary>
 internal static class S3Put
@@ -45,28 +45,44 @@ internal static class S3Put
         var client = services.GetRequiredService<IAmazonS3>();
 
         var clock = Stopwatch.StartNew();
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         var uploadId = (await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key })).UploadId;
-        var inFlight = new Queue<Task<PartETag>>();
-        var parts = new List<PartETag>();
-        for (var partNumber = 1; ; partNumber++)
+        var completed = false;
+        try
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(PartSize);
-            var length = await file.ReadAtLeastAsync(buffer, PartSize, throwOnEndOfStream: false);
-            if (length == 0 && partNumber > 1) break;
-            if (inFlight.Count >= MaxPartsInFlight) parts.Add(await inFlight.Dequeue());
-            inFlight.Enqueue(UploadPartAsync(client, bucket, key, uploadId, partNumber, buffer, length));
-            if (length < PartSize) break;
-        }
-        while (inFlight.Count > 0) parts.Add(await inFlight.Dequeue());
-        await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId, PartETags = parts });
-        var put = clock.Elapsed;
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            var inFlight = new Queue<Task<PartETag>>();
+            var parts = new List<PartETag>();
+            for (var partNumber = 1; ; partNumber++)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(PartSize);
+                var length = await file.ReadAtLeastAsync(buffer, PartSize, throwOnEndOfStream: false);
+                if (length == 0 && partNumber > 1) { ArrayPool<byte>.Shared.Return(buffer); break; }
+                if (inFlight.Count >= MaxPartsInFlight) parts.Add(await inFlight.Dequeue());
+                inFlight.Enqueue(UploadPartAsync(client, bucket, key, uploadId, partNumber, buffer, length));
+                if (length < PartSize) break;
+            }
+            while (inFlight.Count > 0) parts.Add(await inFlight.Dequeue());
+            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId, PartETags = parts });
+            completed = true;
+            var put = clock.Elapsed;
 
-        clock.Restart();
-        await client.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = key, DestinationBucket = bucket, DestinationKey = key + ".copy" });
-        var copy = clock.Elapsed;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{put.TotalSeconds:0.000} {copy.TotalSeconds:0.000}"));
-        return 0;
+            clock.Restart();
+            await client.CopyObjectAsync(new CopyObjectRequest { SourceBucket = bucket, SourceKey = key, DestinationBucket = bucket, DestinationKey = key + ".copy" });
+            var copy = clock.Elapsed;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{put.TotalSeconds:0.000} {copy.TotalSeconds:0.000}"));
+            return 0;
+        }
+        finally
+        {
+            // Untimed: leave nothing in the bucket (s3rver has no abort, so a failed put may leave parts).
+            if (!completed)
+            {
+                try { await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }); }
+                catch (AmazonS3Exception) { /* the failure being reported is the put's */ }
+            }
+            await client.DeleteObjectAsync(bucket, key);
+            await client.DeleteObjectAsync(bucket, key + ".copy");
+        }
     }
 
     private static async Task<PartETag> UploadPartAsync(IAmazonS3 client, string bucket, string key, string uploadId, int partNumber, byte[] buffer, int length)
