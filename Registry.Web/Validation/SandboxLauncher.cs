@@ -81,10 +81,7 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
     {
         var o = options.Value;
         if (o.Isolation == SandboxIsolation.Process)
-        {
-            var prlimit = FindPrlimit();
-            return new SandboxWalls(SandboxIsolation.Process, null, prlimit, $"process (Registry:Validation:Isolation=Process){MemoryNote(prlimit)}", null);
-        }
+            return Available(SandboxIsolation.Process, null, "process (Registry:Validation:Isolation=Process)");
         const string fallback = " Or set Registry:Validation:Isolation=Process to validate in a plain child process, which a model that exploits ONNX Runtime could escape.";
         if (!OperatingSystem.IsLinux())
             return Refused($"the sandbox's namespaces need Linux, and this server runs on {RuntimeInformation.OSDescription}.{fallback}");
@@ -103,8 +100,7 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
                     + "User namespaces may be switched off (sysctl kernel.unprivileged_userns_clone or user.max_user_namespaces), or a container forbids them." + fallback);
             var (versionExit, version) = Run(new ProcessStartInfo(bwrap, ["--version"]), TimeSpan.FromSeconds(20));
             var name = versionExit == 0 && version.Trim() is { Length: > 0 and <= 40 } v ? v : "bubblewrap, version unknown";
-            var prlimit = FindPrlimit();
-            return new SandboxWalls(SandboxIsolation.Namespaces, bwrap, prlimit, $"namespaces ({name}){MemoryNote(prlimit)}", null);
+            return Available(SandboxIsolation.Namespaces, bwrap, $"namespaces ({name})");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
@@ -119,16 +115,16 @@ internal sealed class SandboxLauncher(IOptions<ValidationOptions> options, DataP
         static string Short(string text) => text.Trim() is { Length: > 300 } t ? t[..300] + "…" : text.Trim();
     }
 
-    /// <summary>util-linux's prlimit, or null (with a warning) when it is missing.</summary>
-    private string? FindPrlimit()
+    /// <summary>
+    /// Walls that can be had, with util-linux's prlimit when it is there; without it the run's record
+    /// says that the kernel cannot be asked to cap the sandbox's memory, and the log warns.
+    /// </summary>
+    private SandboxWalls Available(SandboxIsolation isolation, string? bubblewrap, string description)
     {
-        if (File.Exists(Prlimit)) return Prlimit;
+        if (File.Exists(Prlimit)) return new SandboxWalls(isolation, bubblewrap, Prlimit, description, null);
         logger.LogWarning("{Prlimit} (util-linux) is missing: sandboxes run without a kernel memory limit, watched only by the runner", Prlimit);
-        return null;
+        return new SandboxWalls(isolation, bubblewrap, null, description + ", no kernel memory limit", null);
     }
-
-    /// <summary>Said in the run's record when the kernel cannot be asked to cap the sandbox's memory.</summary>
-    private static string MemoryNote(string? prlimit) => prlimit is null ? ", no kernel memory limit" : "";
 
     /// <summary>
     /// The start of <paramref name="program"/> inside <paramref name="walls"/>: <paramref name="workDir"/>
